@@ -1,0 +1,49 @@
+# The README's two commands: `make run` and `make test`. Both are self-contained on a
+# fresh clone: they create .venv, install the pinned requirements and check services.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+PORT ?= 3005
+WEB_CONCURRENCY ?= 2
+
+.PHONY: run test lint format venv services migrate seed clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+services:
+	@bash scripts/ensure_services.sh
+
+migrate: venv services
+	$(BIN)/python manage.py ensure_database
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: seed
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) bash scripts/start.sh
+
+test: venv services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var

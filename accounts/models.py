@@ -1,0 +1,74 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+
+from guelaguetza.models import IdField
+
+
+class Role(models.TextChoices):
+    USER = "USER"
+    MODERATOR = "MODERATOR"
+    ADMIN = "ADMIN"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **fields):
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        fields.setdefault("role", Role.ADMIN)
+        fields.setdefault("nombre", "Admin")
+        return self._create(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A festival visitor (and, as host, a local). Logs in with email (API.md 4)."""
+
+    id = IdField()
+    email = models.EmailField(max_length=254, unique=True)
+    nombre = models.CharField(max_length=100)
+    apellido = models.CharField(max_length=100, null=True, blank=True)
+    avatar = models.URLField(max_length=500, null=True, blank=True)
+    region = models.CharField(max_length=100, null=True, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.USER)
+    banned_at = models.DateTimeField(null=True, blank=True)
+    banned_reason = models.CharField(max_length=500, null=True, blank=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["nombre"]
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+        ]
+        indexes = [models.Index(fields=["role"]), models.Index(fields=["banned_at"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_banned(self) -> bool:
+        return self.banned_at is not None

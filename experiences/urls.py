@@ -1,0 +1,4 @@
+from guelaguetza.api.routers import router
+
+r = router()
+urlpatterns = r.urls

@@ -1,0 +1,126 @@
+"""Error bodies of API.md 1.4 [F2], for every error under /api.
+
+Every JSON error carries ``success: false`` and the same Spanish text in ``error`` and
+``message``; validation errors add ``details: [{field, message}]``. Services raise
+:class:`ApiError` (or a DRF exception); views never build error responses by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "Error interno del servidor"
+UNAUTHORIZED = "No autorizado"
+NOT_FOUND = "Recurso no encontrado"
+METHOD_NOT_ALLOWED = "Método no permitido"
+INVALID_JSON = "JSON inválido"
+VALIDATION_ERROR = "Error de validación"
+
+
+def error_body(message: str, *, details: list[dict] | None = None, **extra: Any) -> dict:
+    body: dict[str, Any] = {"success": False, "error": message, "message": message}
+    if details is not None:
+        body["details"] = details
+    body.update(extra)
+    return body
+
+
+class ApiError(Exception):
+    """An error with an exact API.md status and message.
+
+    ``body`` replaces the standard shape where API.md fixes another one (the 409
+    ConcurrencyError body keeps exactly ``error``, ``message`` and ``hint``).
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        details: list[dict] | None = None,
+        body: dict | None = None,
+        headers: dict | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.details = details
+        self.body = body
+        self.headers = headers or {}
+
+    def to_body(self) -> dict:
+        if self.body is not None:
+            return self.body
+        return error_body(self.message, details=self.details)
+
+
+def validation_details(detail: Any, prefix: str = "") -> list[dict]:
+    """Flatten DRF's nested ValidationError detail into ``[{field, message}]``."""
+    if isinstance(detail, dict):
+        out: list[dict] = []
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            field = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            out.extend(validation_details(value, field))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [{"field": prefix, "message": str(item)} for item in detail]
+        out = []
+        for index, item in enumerate(detail):
+            out.extend(validation_details(item, f"{prefix}[{index}]" if prefix else str(index)))
+        return out
+    return [{"field": prefix, "message": str(detail)}]
+
+
+def validation_response(detail: Any, *, status_code: int = 400, message: str | None = None):
+    details = validation_details(detail)
+    if message is None:
+        first = details[0] if details else {"field": "", "message": VALIDATION_ERROR}
+        message = f"{first['field']} {first['message']}".strip()
+    return Response(error_body(message, details=details), status=status_code)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's EXCEPTION_HANDLER: map every exception to the API.md error shape."""
+    if isinstance(exc, ApiError):
+        return Response(exc.to_body(), status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(NOT_FOUND)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, exceptions.ValidationError):
+        return validation_response(exc.detail)
+    if isinstance(exc, exceptions.APIException):
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            headers["Retry-After"] = str(int(exc.wait))
+        message = _message_for(exc)
+        return Response(error_body(message), status=exc.status_code, headers=headers)
+
+    logger.exception("Unhandled error in %s", context.get("view"))
+    return Response(error_body(INTERNAL_ERROR), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _message_for(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        return UNAUTHORIZED
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return METHOD_NOT_ALLOWED
+    if isinstance(exc, exceptions.ParseError):
+        return INVALID_JSON
+    if isinstance(exc.detail, dict | list):
+        details = validation_details(exc.detail)
+        return details[0]["message"] if details else str(exc.default_detail)
+    return str(exc.detail)

@@ -1,0 +1,228 @@
+"""The key tree of DESIGN.md: every cached value's family, declared once.
+
+No other module spells a key string. A family names its template, its TTL (the entry
+``settings.CACHE_TTLS[name]``, read at call time), the service label of its metrics and
+the *namespaces* whose generation its values carry. A namespace is a key prefix ending at
+a ``:`` boundary (``user:123``, ``leaderboard``, ``experience:42:slots``); invalidating
+``<namespace>:*`` makes every value under it unreadable in one Redis round trip.
+Every key is also its own namespace, so a direct delete closes the stale-set race too.
+
+The invalidation map of DESIGN.md is data here as well (:data:`CASCADES`), so one file
+says what each write clears.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import string
+import unicodedata
+from dataclasses import dataclass, field
+
+_FIELDS = string.Formatter()
+
+
+class CacheKey(str):
+    """A key of the tree (without the Redis prefix) that knows its family and namespaces."""
+
+    family: Family
+    namespaces: tuple[str, ...]
+
+    def __new__(cls, value: str, family: Family, namespaces: tuple[str, ...]):
+        obj = super().__new__(cls, value)
+        obj.family = family
+        obj.namespaces = namespaces
+        return obj
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    template: str
+    service: str
+    namespaces: tuple[str, ...]
+    description: str = ""
+    params: tuple[str, ...] = field(init=False)
+    _regex: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        params = tuple(f for _, f, _, _ in _FIELDS.parse(self.template) if f)
+        object.__setattr__(self, "params", params)
+        pattern = re.escape(self.template)
+        for p in params:
+            pattern = pattern.replace(re.escape("{" + p + "}"), f"(?P<{p}>[^:]+)")
+        object.__setattr__(self, "_regex", re.compile(f"^{pattern}$"))
+
+    def key(self, **params: object) -> CacheKey:
+        missing = set(self.params) - params.keys()
+        if missing:
+            raise TypeError(f"{self.name} needs {sorted(missing)}")
+        values = {k: key_part(params[k]) for k in self.params}
+        value = self.template.format(**values)
+        namespaces = (*(ns.format(**values) for ns in self.namespaces), value)
+        return CacheKey(value, self, namespaces)
+
+    def match(self, key: str) -> dict | None:
+        m = self._regex.match(key)
+        return m.groupdict() if m else None
+
+
+def key_part(value: object) -> str:
+    """One segment of a key: ``none`` for missing, lower-case, no ``:``, bounded length."""
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        # JS ISO form in UTC, without the colons that separate key segments.
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H%M%S.") + (
+            f"{value.microsecond // 1000:03d}Z"
+        )
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    if text.isalnum() and len(text) <= 64:
+        return text
+    return free_text(text) if not _is_plain(text) else text
+
+
+_PLAIN = re.compile(r"^[A-Za-z0-9_.\-+TZ]{1,64}$")
+
+
+def _is_plain(text: str) -> bool:
+    return bool(_PLAIN.match(text))
+
+
+def free_text(text: str, *, max_length: int = 32) -> str:
+    """Normalise user text for a key: NFKC, case-folded, spaces collapsed, no ``:``;
+    past ``max_length`` characters (or with unsafe characters) it becomes a short hash."""
+    norm = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    if not norm:
+        return "none"
+    safe = re.fullmatch(r"[\w\- .]+", norm) is not None
+    if safe and len(norm) <= max_length:
+        return norm.replace(" ", "+")
+    return "h" + hashlib.sha1(norm.encode()).hexdigest()[:16]
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family("badges_all", "badges:all", "gamification", ("badges",), "badge catalogue"),
+        # A catalogue edit bumps ``badges`` and so kills every user's badge view too.
+        Family(
+            "user_badges",
+            "user:{user_id}:badges",
+            "gamification",
+            ("user:{user_id}", "badges"),
+            "a user's badges (every badge with isUnlocked)",
+        ),
+        Family("user_stats", "user:{user_id}:stats", "gamification", ("user:{user_id}",)),
+        Family("user_rank", "user:{user_id}:rank", "gamification", ("user:{user_id}",)),
+        Family(
+            "user_rsvps",
+            "user:{user_id}:rsvps",
+            "events",
+            ("user:{user_id}",),
+            "a user's RSVP'd events, RSVP and reminder id sets",
+        ),
+        Family(
+            "leaderboard_page",
+            "leaderboard:page:{page}:limit:{limit}",
+            "gamification",
+            ("leaderboard",),
+        ),
+        Family(
+            "experience_detail",
+            "experience:{experience_id}:detail",
+            "experiences",
+            ("experience:{experience_id}",),
+        ),
+        Family(
+            "experience_slots",
+            "experience:{experience_id}:slots:{start}:{end}",
+            "experiences",
+            ("experience:{experience_id}", "experience:{experience_id}:slots"),
+        ),
+        Family(
+            "experiences_list",
+            "experiences:list:cat:{category}:min:{min_price}:max:{max_price}"
+            ":date:{date}:q:{q}:page:{page}:limit:{limit}",
+            "experiences",
+            ("experiences", "experiences:list"),
+        ),
+        Family("event_detail", "event:{event_id}:detail", "events", ("event:{event_id}",)),
+        Family(
+            "events_list",
+            "events:list:cat:{category}:start:{start}:end:{end}:page:{page}:limit:{limit}",
+            "events",
+            ("events", "events:list"),
+        ),
+        Family("config", "config:{name}", "gamification", ("config",), "system config"),
+    )
+}
+
+# What each write clears (DESIGN.md, "Invalidation map"). Entries are key templates
+# (a direct delete) or namespace patterns ending in ``:*``; ``cache.cascade(name, **ids)``
+# schedules them all after commit.
+CASCADES: dict[str, tuple[str, ...]] = {
+    "xp_changed": ("user:{user_id}:stats", "user:{user_id}:rank", "leaderboard:*"),
+    "user_badges_changed": ("user:{user_id}:badges",),
+    "badge_catalogue_changed": ("badges:*",),
+    "rsvp_changed": ("event:{event_id}:detail", "events:list:*", "user:{user_id}:rsvps"),
+    "reminder_changed": ("user:{user_id}:rsvps",),
+    # Plus the attendees' user:{id}:rsvps, which the events receiver deletes by id.
+    "event_changed": ("event:{event_id}:*", "events:list:*"),
+    "experience_changed": ("experience:{experience_id}:*", "experiences:*"),
+    "slots_changed": ("experience:{experience_id}:slots:*",),
+    "booking_changed": ("experience:{experience_id}:*", "experiences:*"),
+    "review_created": ("experience:{experience_id}:detail", "experiences:*"),
+    "profile_changed": ("leaderboard:*", "user:{user_id}:*"),
+}
+
+
+class _Keys:
+    """``keys.user_stats(user_id=...)`` -> CacheKey; one attribute per family."""
+
+    def __getattr__(self, name: str):
+        try:
+            family = FAMILIES[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        return family.key
+
+
+keys = _Keys()
+
+
+def resolve(key: str) -> CacheKey:
+    """The CacheKey of a key string of the tree; ValueError if it is in no family."""
+    if isinstance(key, CacheKey):
+        return key
+    for family in FAMILIES.values():
+        params = family.match(key)
+        if params is not None:
+            return family.key(**params)
+    raise ValueError(f"not a key of the cache tree: {key!r}")
+
+
+def namespace_of(pattern: str) -> str | None:
+    """The namespace of a prefix pattern ``<ns>:*`` if ``ns`` is one the tree declares
+    (so it can be invalidated in O(1)); None for any other glob."""
+    if not pattern.endswith(":*") or any(c in pattern[:-2] for c in "*?[]"):
+        return None
+    ns = pattern[:-2]
+    for family in FAMILIES.values():
+        for template in (*family.namespaces, family.template):
+            if _template_matches(template, ns):
+                return ns
+    return None
+
+
+def _template_matches(template: str, ns: str) -> bool:
+    pattern = re.escape(template)
+    for _, f, _, _ in _FIELDS.parse(template):
+        if f:
+            pattern = pattern.replace(re.escape("{" + f + "}"), "[^:]+")
+    return re.match(f"^{pattern}$", ns) is not None

@@ -1,0 +1,26 @@
+"""Primary keys: URL-safe, cuid-like strings (API.md 9).
+
+'c' + 24 lower-case base-36 characters: a millisecond timestamp (so ids sort roughly by
+creation, like Prisma's cuid) followed by random characters. Imported cuids fit too.
+"""
+
+import secrets
+import string
+import time
+
+_ALPHABET = string.digits + string.ascii_lowercase
+ID_MAX_LENGTH = 32
+
+
+def _base36(n: int, width: int) -> str:
+    out = []
+    for _ in range(width):
+        n, r = divmod(n, 36)
+        out.append(_ALPHABET[r])
+    return "".join(reversed(out))
+
+
+def new_id() -> str:
+    stamp = _base36(time.time_ns() // 1_000_000, 9)
+    rand = "".join(secrets.choice(_ALPHABET) for _ in range(15))
+    return f"c{stamp}{rand}"

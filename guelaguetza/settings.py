@@ -1,0 +1,200 @@
+"""Settings for the Guelaguetza Connect backend.
+
+Everything comes from the environment (12-factor); the defaults work on a developer
+machine where PostgreSQL and Redis listen on their standard local ports. Production
+differs only by environment variables (see .env.example and the README).
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+# --- Core ----------------------------------------------------------------------------
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-insecure-change-me")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+APP_VERSION = "1.0.0"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "corsheaders",
+    "django_prometheus",
+    "guelaguetza",
+    "accounts",
+    "gamification",
+    "events",
+    "experiences",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "guelaguetza.urls"
+WSGI_APPLICATION = "guelaguetza.wsgi.application"
+# The front end calls routes without trailing slashes; a redirect would break POST/DELETE.
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL",
+        default="postgres://postgres@127.0.0.1:5432/guelaguetza",
+        engine="django_prometheus.db.backends.postgresql",
+    )
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+    "DB_CONNECT_TIMEOUT", default=3
+)
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis and the cache layer (guelaguetza.cache) -------------------------------------
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CACHE_ENABLED = env.bool("CACHE_ENABLED", default=True)
+CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="guelaguetza:")
+# Short timeouts: a hung Redis must cost milliseconds, not redis-py's 5 s default.
+CACHE_SOCKET_TIMEOUT = env.float("CACHE_SOCKET_TIMEOUT", default=0.2)
+CACHE_CONNECT_TIMEOUT = env.float("CACHE_CONNECT_TIMEOUT", default=0.2)
+CACHE_BREAKER_FAILURES = env.int("CACHE_BREAKER_FAILURES", default=3)
+CACHE_BREAKER_RESET_SECONDS = env.float("CACHE_BREAKER_RESET_SECONDS", default=5.0)
+CACHE_LOCK_TTL_MS = env.int("CACHE_LOCK_TTL_MS", default=3000)
+CACHE_LOCK_WAIT_MS = env.int("CACHE_LOCK_WAIT_MS", default=1000)
+CACHE_TTL_JITTER = env.float("CACHE_TTL_JITTER", default=0.1)  # +-10 %
+CACHE_GENERATION_TTL = env.int("CACHE_GENERATION_TTL", default=86400)  # > every TTL
+# One TTL per key family of DESIGN.md's tree; each is overridable as CACHE_TTL_<NAME>.
+CACHE_TTLS = {
+    name: env.int(f"CACHE_TTL_{name.upper()}", default=seconds)
+    for name, seconds in {
+        "badges_all": 3600,
+        "user_badges": 300,
+        "user_stats": 60,
+        "user_rank": 300,
+        "user_rsvps": 120,
+        "leaderboard_page": 300,
+        "experience_detail": 120,
+        "experience_slots": 60,
+        "experiences_list": 300,
+        "event_detail": 300,
+        "events_list": 600,
+        "config": 7200,
+    }.items()
+}
+
+# Django's own cache (throttling, sessions are in the DB): django-redis, fail-open.
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "gc-django",
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": CACHE_CONNECT_TIMEOUT,
+            "SOCKET_TIMEOUT": CACHE_SOCKET_TIMEOUT,
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+}
+
+# --- Auth --------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.BCryptPasswordHasher",
+    "accounts.hashers.RawBcryptPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+JWT_SECRET = env("JWT_SECRET", default=SECRET_KEY)
+JWT_ACCESS_SECRET = env("JWT_ACCESS_SECRET", default=JWT_SECRET)
+JWT_REFRESH_SECRET = env("JWT_REFRESH_SECRET", default=JWT_SECRET)
+ACCESS_TOKEN_LIFETIME = env.int("ACCESS_TOKEN_LIFETIME", default=900)  # seconds [F22]
+REFRESH_TOKEN_LIFETIME = env.int("REFRESH_TOKEN_LIFETIME", default=7 * 24 * 3600)
+
+# --- REST framework ----------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.OptionalJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "guelaguetza.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Guelaguetza Connect API",
+    "VERSION": APP_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Rate limits (API.md 1.6) ------------------------------------------------------------
+RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+RATE_LIMIT_GLOBAL = env("RATE_LIMIT_GLOBAL", default="100/min")
+RATE_LIMIT_AUTH = env("RATE_LIMIT_AUTH", default="5/min")
+RATE_LIMIT_BOOKINGS = env("RATE_LIMIT_BOOKINGS", default="20/min")
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# --- CORS (API.md 1.1) -------------------------------------------------------------------
+CORS_ORIGINS = env.list("CORS_ORIGINS", default=["https://guelaguetzaconnect.com"])
+CORS_ALLOW_ALL_ORIGINS = DEBUG  # development reflects any origin
+CORS_ALLOWED_ORIGINS = CORS_ORIGINS
+CORS_ALLOW_CREDENTIALS = True
+
+# --- Metrics ------------------------------------------------------------------------------
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+PROMETHEUS_METRIC_NAMESPACE = ""
+
+# --- Domain ------------------------------------------------------------------------------
+FESTIVAL_TIME_ZONE = env("FESTIVAL_TIME_ZONE", default="America/Mexico_City")
+
+# --- I18n, static ------------------------------------------------------------------------
+LANGUAGE_CODE = "es-mx"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

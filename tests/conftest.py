@@ -1,0 +1,64 @@
+"""Shared fixtures. Tests run against real PostgreSQL and real Redis (STYLE.md).
+
+Redis: the cache layer and Django's cache use DB ``REDIS_TEST_DB`` (1 by default) of the
+server in REDIS_URL, flushed before the session and before each test. Concurrent test
+runs on one machine set their own REDIS_TEST_DB and TEST_DATABASE_NAME.
+
+Invalidation runs in ``transaction.on_commit``. In a plain ``db`` test every write is
+inside the test's wrapping transaction, which never commits: a test that checks that a
+write makes the next read fresh through on_commit uses ``django_db(transaction=True)``.
+"""
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+from django.conf import settings
+from rest_framework.test import APIClient
+
+
+def _with_db(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+# Before anything connects: point every Redis user at the test DB, make hashing cheap
+# and turn throttling off (throttle tests turn it back on).
+settings.REDIS_URL = _with_db(settings.REDIS_URL, int(os.environ.get("REDIS_TEST_DB", "1")))
+settings.CACHES["default"]["LOCATION"] = settings.REDIS_URL
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+settings.RATE_LIMITS_ENABLED = False
+
+
+@pytest.fixture(scope="session")
+def redis_client():
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    yield client
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def _flush_redis(redis_client):
+    redis_client.flushdb()
+    yield
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    from tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_client(user) -> APIClient:
+    """A client signed in as ``user`` (authentication itself is tested in tests/accounts)."""
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
