@@ -1,0 +1,184 @@
+"""Writes of the gamification app: the single path for XP, badges and check-ins.
+
+Other apps call :func:`xp_add` and :func:`badges_evaluate` explicitly after their own
+write has committed (contract: RSVP, booking completion, review), never from a receiver.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from gamification.catalogue import CATEGORY_FALLBACK_METRIC, RULE_METRIC
+from gamification.levels import THRESHOLDS
+from gamification.models import Badge, UserBadge, UserStats
+from guelaguetza.cache import cache
+
+logger = logging.getLogger(__name__)
+
+CHECKIN_XP = 10
+BOOKING_COMPLETED_XP = 50
+
+
+# -- clock -----------------------------------------------------------------------------
+def festival_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's calendar date in settings.FESTIVAL_TIME_ZONE [F8] (``now`` for tests)."""
+    now = now or timezone.now()
+    return now.astimezone(zoneinfo.ZoneInfo(settings.FESTIVAL_TIME_ZONE)).date()
+
+
+# -- XP --------------------------------------------------------------------------------
+def _level_after_adding(amount: int) -> Case:
+    """The level column for ``xp + amount``, computed by the same UPDATE from the row's
+    old xp (``xp + amount >= T[i]`` is ``xp >= T[i] - amount``)."""
+    whens = [
+        When(xp__gte=threshold - amount, then=Value(i + 1))
+        for i, threshold in reversed(list(enumerate(THRESHOLDS)))
+    ]
+    return Case(*whens, default=Value(1))
+
+
+def stats_ensure(*, user) -> UserStats:
+    """The user's stats row, created with zeros when missing (safe under concurrency:
+    get_or_create meets the primary key and re-reads the winner's row)."""
+    stats, _ = UserStats.objects.get_or_create(user=user)
+    return stats
+
+
+def xp_add(*, user, amount: int, reason: str) -> UserStats:
+    """Add ``amount`` XP to ``user``: the single path for every XP change (API.md F6).
+
+    One atomic ``UPDATE xp = xp + n, level = <level of xp + n>``: no read-modify-write, so
+    concurrent awards never lose each other. Invalidates user:{id}:stats, user:{id}:rank
+    and leaderboard:* after commit [F3].
+    """
+    if amount < 0:
+        raise ValueError("xp_add only adds XP")
+    with transaction.atomic():
+        stats_ensure(user=user)
+        if amount:
+            UserStats.objects.filter(user=user).update(
+                xp=F("xp") + amount, level=_level_after_adding(amount), updated_at=timezone.now()
+            )
+            # QuerySet.update() fires no post_save: invalidate what an XP change clears.
+            cache.cascade("xp_changed", user_id=user.pk)
+        stats = UserStats.objects.get(user=user)
+    logger.info("xp +%s to %s (%s): now %s", amount, user.pk, reason, stats.xp)
+    return stats
+
+
+# -- badges ----------------------------------------------------------------------------
+def badge_award(*, user, badge: Badge) -> tuple[UserBadge, bool]:
+    """Award ``badge`` to ``user`` once: get-or-create on the unique (user, badge), and the
+    badge's xpReward only when this call created the row, in the same transaction. Two
+    concurrent awards meet at the unique constraint; the loser re-reads and adds no XP.
+    The admin's grant goes through here too."""
+    with transaction.atomic():
+        user_badge, created = UserBadge.objects.get_or_create(user=user, badge=badge)
+        if created and badge.xp_reward:
+            xp_add(user=user, amount=badge.xp_reward, reason=f"badge {badge.code}")
+    return user_badge, created
+
+
+def _count(app_label: str, model_name: str, **filters) -> int:
+    """Rows of another app's model, 0 while that model does not exist (the rule tables
+    of stories, likes, comments and follows are outside this backend's scope)."""
+    try:
+        model = apps.get_model(app_label, model_name)
+    except LookupError:
+        return 0
+    return model.objects.filter(**filters).count()
+
+
+def badge_metrics(*, user) -> dict[str, int]:
+    """The counts the award rules read (API.md 5.1)."""
+    stats = UserStats.objects.filter(user=user).values("longest_streak").first()
+    return {
+        "stories": 0,
+        "followers": 0,
+        "likes": 0,
+        "comments": 0,
+        "streak": stats["longest_streak"] if stats else 0,
+        "rsvps": _count("events", "EventRSVP", user=user),
+        "bookings": _count("experiences", "Booking", user=user, status="COMPLETED"),
+        "reviews": _count("experiences", "ExperienceReview", user=user),
+    }
+
+
+def _rule_metric(badge: Badge) -> str | None:
+    if badge.code in RULE_METRIC:
+        return RULE_METRIC[badge.code]
+    return CATEGORY_FALLBACK_METRIC.get(badge.category)
+
+
+def badges_evaluate(*, user) -> list[Badge]:
+    """Award every badge whose rule now holds and the user lacks, each once with its
+    xpReward (through :func:`badge_award`); return the newly awarded ones.
+
+    Idempotent and safe under concurrency: a badge already held is skipped, and a race
+    between two evaluations is settled by badge_award's get-or-create.
+    """
+    owned = set(UserBadge.objects.filter(user=user).values_list("badge_id", flat=True))
+    candidates = [b for b in Badge.objects.exclude(pk__in=owned) if _rule_metric(b)]
+    if not candidates:
+        return []
+    metrics = badge_metrics(user=user)
+    awarded: list[Badge] = []
+    for badge in sorted(candidates, key=lambda b: (b.category, b.threshold, b.code)):
+        if metrics[_rule_metric(badge)] >= badge.threshold:
+            _, created = badge_award(user=user, badge=badge)
+            if created:
+                awarded.append(badge)
+    return awarded
+
+
+# -- check-in --------------------------------------------------------------------------
+def checkin_perform(*, user, now: dt.datetime | None = None) -> dict:
+    """The daily check-in of API.md 5.1 [F8].
+
+    Days are calendar days in FESTIVAL_TIME_ZONE. One conditional UPDATE moves the streak
+    only when the last visit is not today: concurrent check-ins of one user queue on the
+    row lock and PostgreSQL re-checks the WHERE against the committed row, so exactly one
+    of them updates and awards +10. A last visit *after* today (a clock anomaly) resets
+    the streak like a gap, as the table says. Badges are evaluated on every check-in,
+    after the check-in has committed, so a badge problem never loses the check-in.
+    Returns ``{streak, isNewDay, xpAwarded, newBadges}`` (newBadges as Badge models).
+    """
+    today = festival_today(now)
+    yesterday = today - dt.timedelta(days=1)
+    new_streak = Case(
+        When(last_visit_date=yesterday, then=F("current_streak") + 1), default=Value(1)
+    )
+    with transaction.atomic():
+        stats_ensure(user=user)
+        updated = (
+            UserStats.objects.filter(user=user)
+            .filter(Q(last_visit_date__isnull=True) | ~Q(last_visit_date=today))
+            .update(
+                current_streak=new_streak,
+                longest_streak=Greatest(F("longest_streak"), new_streak),
+                last_visit_date=today,
+                updated_at=timezone.now(),
+            )
+        )
+        if updated:
+            # update() fires no post_save and the streak is part of user:{id}:stats:
+            # invalidate explicitly (deduplicated with xp_add's own cascade).
+            cache.cascade("xp_changed", user_id=user.pk)
+            xp_add(user=user, amount=CHECKIN_XP, reason="check-in")
+        stats = UserStats.objects.get(user=user)
+    new_badges = badges_evaluate(user=user)
+    return {
+        "streak": stats.current_streak,
+        "isNewDay": bool(updated),
+        "xpAwarded": CHECKIN_XP if updated else 0,
+        "newBadges": new_badges,
+    }
