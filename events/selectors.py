@@ -1,0 +1,142 @@
+"""Reads of API.md 6, through the cache (DESIGN.md key tree).
+
+Signed-in callers are served from the cache too: the list page and the detail are one
+shared payload for everyone (``events:list:...``, ``event:{id}:detail``), and the caller's
+own RSVP and reminder event-id sets live under ``user:{uid}:rsvps`` with the my-rsvps
+payload. ``hasRSVP``/``hasReminder`` are overlaid per request, so a signed-in read at
+steady state is two Redis round trips and no SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from events import serializers as out
+from events.models import Event, EventReminder, EventRSVP, possible_event_id
+from guelaguetza.cache import cache, keys
+
+# Ids that go into a key unchanged (registry.key_part keeps them verbatim). Any other
+# string is looked up uncached: key_part would case-fold or hash it, and two ids must
+# never share a key.
+_CACHEABLE_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+
+def _with_rsvp_count(qs: QuerySet[Event]) -> QuerySet[Event]:
+    # A correlated count per row of the page instead of a GROUP BY over the filtered
+    # set: the cost stays proportional to the page, not to the table.
+    counts = (
+        EventRSVP.objects.filter(event_id=OuterRef("pk"))
+        .order_by()
+        .values("event_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return qs.annotate(rsvp_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)))
+
+
+def events_list(
+    *,
+    category: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    page: int,
+    limit: int,
+    user_id: str | None = None,
+) -> dict:
+    """``{events, hasMore, total}`` ordered by startDate; ``hasRSVP``/``hasReminder``
+    on each event when ``user_id`` is given."""
+
+    def load() -> dict:
+        qs = Event.objects.all()
+        if category:
+            qs = qs.filter(category=category)
+        if start is not None:
+            qs = qs.filter(start_date__gte=start)
+        if end is not None:
+            qs = qs.filter(start_date__lte=end)
+        total = qs.count()
+        offset = (page - 1) * limit
+        rows = list(_with_rsvp_count(qs.order_by("start_date", "id"))[offset : offset + limit])
+        return {
+            "events": [out.event_item(e, e.rsvp_count) for e in rows],
+            "hasMore": offset + len(rows) < total,
+            "total": total,
+        }
+
+    key = keys.events_list(category=category, start=start, end=end, page=page, limit=limit)
+    payload = cache.wrap(key, load)
+    if user_id is None:
+        return payload
+    mine = user_rsvps(user_id=user_id)
+    return {**payload, "events": _personalise(payload["events"], mine)}
+
+
+def event_get(*, event_id: str, user_id: str | None = None) -> dict | None:
+    """EventDetail, or None when no event has this id."""
+    if not possible_event_id(event_id):
+        return None  # cannot be a stored id: no query, no key
+
+    def load() -> dict | None:
+        event = _with_rsvp_count(Event.objects.filter(pk=event_id)).first()
+        return None if event is None else out.event_detail(event, event.rsvp_count)
+
+    if _CACHEABLE_ID.match(event_id):
+        # Unknown ids are cached as null too: an Event saved under that id clears
+        # event:{id}:* (event_changed), so the negative entry never outlives it.
+        payload = cache.wrap(keys.event_detail(event_id=event_id), load)
+    else:
+        payload = load()
+    if payload is None or user_id is None:
+        return payload
+    return _personalise([payload], user_rsvps(user_id=user_id))[0]
+
+
+def user_rsvps(*, user_id: str) -> dict:
+    """The cached ``user:{uid}:rsvps`` value: ``{events, rsvpIds, reminderIds}``.
+
+    ``events`` is the my-rsvps payload (EventItems with hasRSVP/hasReminder, startDate
+    asc); the id lists are the event ids the user RSVP'd to / has a reminder for.
+    """
+
+    def load() -> dict:
+        reminder_ids = sorted(
+            EventReminder.objects.filter(user_id=user_id).values_list("event_id", flat=True)
+        )
+        reminders = set(reminder_ids)
+        events = _with_rsvp_count(
+            Event.objects.filter(rsvps__user_id=user_id).order_by("start_date", "id")
+        )
+        items = [
+            {
+                **out.event_item(e, e.rsvp_count),
+                "hasRSVP": True,
+                "hasReminder": e.id in reminders,
+            }
+            for e in events
+        ]
+        return {
+            "events": items,
+            "rsvpIds": [item["id"] for item in items],
+            "reminderIds": reminder_ids,
+        }
+
+    return cache.wrap(keys.user_rsvps(user_id=user_id), load)
+
+
+def my_rsvps(*, user_id: str) -> dict:
+    """GET /my-rsvps: ``{events, total}``, unpaginated."""
+    events = user_rsvps(user_id=user_id)["events"]
+    return {"events": events, "total": len(events)}
+
+
+def _personalise(items: list[dict], mine: dict) -> list[dict]:
+    rsvps = set(mine["rsvpIds"])
+    reminders = set(mine["reminderIds"])
+    return [
+        {**item, "hasRSVP": item["id"] in rsvps, "hasReminder": item["id"] in reminders}
+        for item in items
+    ]

@@ -1,0 +1,108 @@
+"""Writes of API.md 6. Cache invalidation follows from events/signals.py (after commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from psycopg import errors as pg_errors
+
+from events.models import Event, EventReminder, EventRSVP, possible_event_id
+from guelaguetza.api.errors import ApiError
+from guelaguetza.cache import invalidation
+
+logger = logging.getLogger(__name__)
+
+EVENT_NOT_FOUND = "Evento no encontrado"
+ALREADY_RSVPED = "Ya confirmaste tu asistencia"
+REMINDER_AFTER_START = "El recordatorio debe ser antes del evento"
+RSVP_UNIQUE = "events_rsvp_user_event_unique"
+
+
+def _violation(exc: IntegrityError) -> tuple[type | None, str | None]:
+    cause = exc.__cause__
+    diag = getattr(cause, "diag", None)
+    return type(cause), getattr(diag, "constraint_name", None)
+
+
+def event_rsvp_create(*, user, event_id: str) -> EventRSVP:
+    """RSVP ``user`` to the event; 404 if unknown, 400 only for a duplicate RSVP [F11].
+
+    The badge evaluation runs after the commit, outside this transaction, so a badge
+    problem can never lose the RSVP (cross-app contract).
+    """
+    if not possible_event_id(event_id):
+        raise ApiError(404, EVENT_NOT_FOUND)
+    try:
+        with transaction.atomic():
+            if not Event.objects.filter(pk=event_id).exists():
+                raise ApiError(404, EVENT_NOT_FOUND)
+            rsvp = EventRSVP.objects.create(user=user, event_id=event_id)
+    except IntegrityError as exc:
+        kind, constraint = _violation(exc)
+        if kind is pg_errors.UniqueViolation and constraint == RSVP_UNIQUE:
+            raise ApiError(400, ALREADY_RSVPED) from exc
+        if kind is pg_errors.ForeignKeyViolation:
+            # The event was deleted between the check and the (deferred) FK check.
+            raise ApiError(404, EVENT_NOT_FOUND) from exc
+        raise
+    _after_commit(lambda: _evaluate_badges(user))
+    return rsvp
+
+
+def event_rsvp_delete(*, user, event_id: str) -> int:
+    """Idempotent: no error for an unknown event or a missing RSVP. Returns rows deleted.
+
+    QuerySet.delete() sends post_delete per row (receivers are connected), so the
+    RSVP receiver invalidates as for a single delete.
+    """
+    if not possible_event_id(event_id):
+        return 0
+    deleted, _ = EventRSVP.objects.filter(user=user, event_id=event_id).delete()
+    return deleted
+
+
+def event_reminder_set(*, user, event_id: str, remind_at: dt.datetime) -> EventReminder:
+    """Upsert the user's reminder: sets remindAt and resets ``sent``; no RSVP needed."""
+    if not possible_event_id(event_id):
+        raise ApiError(404, EVENT_NOT_FOUND)
+    with transaction.atomic():
+        start = Event.objects.filter(pk=event_id).values_list("start_date", flat=True).first()
+        if start is None:
+            raise ApiError(404, EVENT_NOT_FOUND)
+        if remind_at >= start:
+            raise ApiError(400, REMINDER_AFTER_START)
+        reminder, _ = EventReminder.objects.update_or_create(
+            user=user, event_id=event_id, defaults={"remind_at": remind_at, "sent": False}
+        )
+    return reminder
+
+
+def event_reminder_delete(*, user, event_id: str) -> int:
+    """Idempotent, like the RSVP delete."""
+    if not possible_event_id(event_id):
+        return 0
+    deleted, _ = EventReminder.objects.filter(user=user, event_id=event_id).delete()
+    return deleted
+
+
+def _after_commit(func) -> None:
+    # Inside a caller's transaction, wait for its commit; otherwise ours has committed.
+    if invalidation.in_transaction():
+        transaction.on_commit(func, robust=True)
+    else:
+        func()
+
+
+def _evaluate_badges(user) -> None:
+    try:
+        from gamification.services import badges_evaluate
+    except ImportError:
+        logger.warning("gamification.services.badges_evaluate is not available yet")
+        return
+    try:
+        badges_evaluate(user=user)
+    except Exception:
+        # The RSVP is committed; a badge failure must not turn it into an error.
+        logger.exception("badge evaluation failed after RSVP of user %s", user.pk)

@@ -1,0 +1,83 @@
+"""/api/events (API.md 6): thin views over events.selectors and events.services."""
+
+from __future__ import annotations
+
+from rest_framework import permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from events import selectors, services
+from events.serializers import EventListQuerySerializer, ReminderBodySerializer
+from guelaguetza.api.errors import ApiError
+from guelaguetza.api.permissions import Authenticated
+
+
+def _caller_id(request: Request) -> str | None:
+    """Optional auth: the identified user's id, else None (never a 401)."""
+    user = request.user
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def _ok(data) -> Response:
+    return Response({"success": True, "data": data})
+
+
+def _done(message: str) -> Response:
+    return Response({"success": True, "message": message})
+
+
+class EventViewSet(viewsets.GenericViewSet):
+    # Event ids are any URL-safe string (API.md 9); dots included.
+    lookup_value_regex = "[^/]+"
+    lookup_url_kwarg = "event_id"
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [permissions.AllowAny()]
+        return [Authenticated()]
+
+    def list(self, request: Request) -> Response:
+        query = EventListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        return _ok(
+            selectors.events_list(
+                category=params.get("category"),
+                start=params.get("startDate"),
+                end=params.get("endDate"),
+                page=params["page"],
+                limit=params["limit"],
+                user_id=_caller_id(request),
+            )
+        )
+
+    def retrieve(self, request: Request, event_id: str) -> Response:
+        payload = selectors.event_get(event_id=event_id, user_id=_caller_id(request))
+        if payload is None:
+            raise ApiError(404, services.EVENT_NOT_FOUND)
+        return _ok(payload)
+
+    @action(detail=False, methods=["get"], url_path="my-rsvps")
+    def my_rsvps(self, request: Request) -> Response:
+        return _ok(selectors.my_rsvps(user_id=request.user.pk))
+
+    @action(detail=True, methods=["post", "delete"])
+    def rsvp(self, request: Request, event_id: str) -> Response:
+        if request.method == "DELETE":
+            services.event_rsvp_delete(user=request.user, event_id=event_id)
+            return _done("Asistencia cancelada")
+        services.event_rsvp_create(user=request.user, event_id=event_id)
+        return _done("Asistencia confirmada")
+
+    @action(detail=True, methods=["post", "delete"])
+    def reminder(self, request: Request, event_id: str) -> Response:
+        if request.method == "DELETE":
+            services.event_reminder_delete(user=request.user, event_id=event_id)
+            return _done("Recordatorio eliminado")
+        body = ReminderBodySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.event_reminder_set(
+            user=request.user, event_id=event_id, remind_at=body.validated_data["remindAt"]
+        )
+        return _done("Recordatorio creado")
