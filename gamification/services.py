@@ -134,8 +134,9 @@ def badges_evaluate(*, user) -> list[Badge]:
     awarded: list[Badge] = []
     for badge in sorted(candidates, key=lambda b: (b.category, b.threshold, b.code)):
         if metrics[_rule_metric(badge)] >= badge.threshold:
-            _, created = badge_award(user=user, badge=badge)
+            user_badge, created = badge_award(user=user, badge=badge)
             if created:
+                badge.unlocked_at = user_badge.unlocked_at  # for the check-in's newBadges
                 awarded.append(badge)
     return awarded
 

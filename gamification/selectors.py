@@ -1,0 +1,144 @@
+"""Reads of the gamification app, all through the cache (keys of guelaguetza.cache).
+
+Each cached selector returns the JSON-ready payload, so a hit costs one Redis round trip
+and no ORM or serializer work.
+
+Ranking [F4] is competition ranking (1, 2, 2, 4) over ``xp`` desc, ties broken by user id
+asc for a stable order: a user's rank is ``1 + COUNT(xp > my xp)``, the same number in
+/stats and /leaderboard. Why an index and not a cached sorted structure: the index
+``gam_stats_xp_desc_user`` on (xp DESC, user_id) turns that COUNT into an index-only
+range scan over just the entries above the user (cheap for the top, and bounded by the
+index size, not the heap, for the tail), and serves leaderboard pages in order with a
+LIMIT; the result is then cached under user:{id}:rank (5 min) and invalidated by the
+user's own XP changes. A Redis sorted set would give O(log n) ranks but needs a second
+source of truth kept in step with every XP write (and rebuilt after eviction); at 100k
+rows the index is fast enough and can never disagree with the table.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Case, IntegerField, Value, When
+
+from gamification import serializers as out
+from gamification.levels import level_for
+from gamification.models import CATEGORY_RANK, Badge, UserBadge, UserStats
+from guelaguetza.api.errors import ApiError
+from guelaguetza.api.formats import iso
+from guelaguetza.cache import cache, keys
+
+USER_NOT_FOUND = "Usuario no encontrado"
+
+
+# -- stats and rank --------------------------------------------------------------------
+def _stats_load(user_id: str, *, create: bool) -> dict:
+    if create:
+        row, _ = UserStats.objects.get_or_create(user_id=user_id)
+    else:
+        row = UserStats.objects.filter(user_id=user_id).first()
+        if row is None:
+            # F7: an unknown user is a 404 and a known one without a row gets zeros;
+            # neither writes anything.
+            if not get_user_model().objects.filter(pk=user_id).exists():
+                raise ApiError(404, USER_NOT_FOUND)
+            return out.stats_payload(xp=0, current_streak=0, longest_streak=0)
+    return out.stats_payload(
+        xp=row.xp, current_streak=row.current_streak, longest_streak=row.longest_streak
+    )
+
+
+def rank_for_xp(xp: int) -> int:
+    """Competition rank of an xp value: 1 + how many users have more (index range scan)."""
+    return 1 + UserStats.objects.filter(xp__gt=xp).count()
+
+
+def rank_get(*, user_id: str, xp: int) -> int:
+    """user:{id}:rank, computed from the user's current xp on a miss."""
+    return cache.wrap(keys.user_rank(user_id=user_id), lambda: rank_for_xp(xp))
+
+
+def stats_get(*, user_id: str, create: bool = False) -> dict:
+    """UserStats of API.md 3: user:{id}:stats plus rank from user:{id}:rank.
+
+    ``create`` (for /me/stats) creates a missing row, as API.md says; otherwise an
+    unknown user raises a 404 ApiError and nothing is written (F7).
+    """
+    stats = cache.wrap(
+        keys.user_stats(user_id=user_id), lambda: _stats_load(user_id, create=create)
+    )
+    return {**stats, "rank": rank_get(user_id=user_id, xp=stats["xp"])}
+
+
+# -- badges ----------------------------------------------------------------------------
+def _category_rank() -> Case:
+    return Case(
+        *(When(category=c, then=Value(i)) for c, i in CATEGORY_RANK.items()),
+        default=Value(len(CATEGORY_RANK)),
+        output_field=IntegerField(),
+    )
+
+
+def badges_all() -> list[dict]:
+    """The catalogue (badges:all), ordered by category in enum declaration order, then
+    threshold: an explicit rank, since alphabetical order differs (API.md 3)."""
+
+    def load() -> list[dict]:
+        rows = Badge.objects.annotate(category_rank=_category_rank()).order_by(
+            "category_rank", "threshold", "code"
+        )
+        return [out.badge_payload(b) for b in rows]
+
+    return cache.wrap(keys.badges_all(), load)
+
+
+def badges_for_user(*, user_id: str) -> list[dict]:
+    """Every badge with the user's isUnlocked/unlockedAt (user:{id}:badges)."""
+
+    def load() -> list[dict]:
+        unlocked = dict(
+            UserBadge.objects.filter(user_id=user_id).values_list("badge_id", "unlocked_at")
+        )
+        return [out.user_badge_payload(b, iso(unlocked.get(b["id"]))) for b in badges_all()]
+
+    return cache.wrap(keys.user_badges(user_id=user_id), load)
+
+
+def badges_unlocked(*, user_id: str) -> list[dict]:
+    """Only the unlocked badges (an unknown user simply has none: ``[]``)."""
+    return [b for b in badges_for_user(user_id=user_id) if b["isUnlocked"]]
+
+
+# -- leaderboard -----------------------------------------------------------------------
+def _leaderboard_load(page: int, limit: int) -> dict:
+    offset = (page - 1) * limit
+    rows = list(
+        UserStats.objects.order_by("-xp", "user_id").values(
+            "user_id", "xp", "user__nombre", "user__avatar"
+        )[offset : offset + limit]
+    )
+    entries: list[dict] = []
+    for index, row in enumerate(rows):
+        if index and row["xp"] == rows[index - 1]["xp"]:
+            rank = entries[-1]["rank"]  # a tie shares the rank of the first of its group
+        elif index or not offset:
+            rank = offset + index + 1  # everything before it on the order has more xp
+        else:
+            rank = rank_for_xp(row["xp"])  # a page may start inside a tie group
+        entries.append(
+            {
+                "rank": rank,
+                "userId": row["user_id"],
+                "nombre": row["user__nombre"],
+                "avatar": row["user__avatar"],
+                "xp": row["xp"],
+                "level": level_for(row["xp"]),
+            }
+        )
+    return {"entries": entries, "total": UserStats.objects.count()}
+
+
+def leaderboard_page(*, page: int, limit: int) -> dict:
+    """``{entries, total}`` of one page (leaderboard:page:{p}:limit:{l})."""
+    return cache.wrap(
+        keys.leaderboard_page(page=page, limit=limit), lambda: _leaderboard_load(page, limit)
+    )

@@ -1,0 +1,73 @@
+"""Input validation and the JSON payloads of API.md 3 (UserStats, Badge, LeaderboardEntry).
+
+Payload builders are plain functions: selectors cache their output, so a cache hit costs
+no serializer work.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rest_framework import serializers
+
+from gamification.levels import level_for, xp_for_next_level, xp_progress
+from gamification.models import Badge
+from guelaguetza.api.formats import iso
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """Digits only: DRF's IntegerField also takes "2.0" and " 2", which are not the
+    positive integers API.md asks for."""
+
+    default_error_messages = {"invalid": "Debe ser un número entero."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not re.fullmatch(r"\d{1,9}", str(data)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class LeaderboardQuerySerializer(serializers.Serializer):
+    page = StrictIntegerField(min_value=1, default=1)
+    limit = StrictIntegerField(min_value=1, max_value=100, default=20)
+
+
+def stats_payload(*, xp: int, current_streak: int, longest_streak: int) -> dict:
+    """The 6-field stats object (without rank); the level is recomputed from xp."""
+    level = level_for(xp)
+    return {
+        "xp": xp,
+        "level": level,
+        "xpForNextLevel": xp_for_next_level(level),
+        "xpProgress": xp_progress(xp),
+        "currentStreak": current_streak,
+        "longestStreak": longest_streak,
+    }
+
+
+def badge_payload(badge: Badge) -> dict:
+    """A catalogue row, as stored under badges:all (no per-user fields)."""
+    return {
+        "id": badge.id,
+        "code": badge.code,
+        "name": badge.name,
+        "description": badge.description,
+        "icon": badge.icon,
+        "category": badge.category,
+        "xpReward": badge.xp_reward,
+        "threshold": badge.threshold,
+    }
+
+
+def user_badge_payload(badge: dict, unlocked_at: str | None) -> dict:
+    """A Badge for one user: ``unlockedAt`` only when unlocked (API.md 1.3)."""
+    out = dict(badge)
+    if unlocked_at is not None:
+        out["unlockedAt"] = unlocked_at
+    out["isUnlocked"] = unlocked_at is not None
+    return out
+
+
+def new_badge_payload(badge: Badge) -> dict:
+    """A badge just awarded at check-in (badges_evaluate sets ``unlocked_at`` on it)."""
+    return user_badge_payload(badge_payload(badge), iso(getattr(badge, "unlocked_at", None)))

@@ -1,0 +1,85 @@
+"""Routes of API.md 5 (envelope ``{success: true, data}``); thin: parse, call, return."""
+
+from __future__ import annotations
+
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
+
+from gamification import selectors, services
+from gamification.serializers import LeaderboardQuerySerializer, new_badge_payload
+from guelaguetza.api.permissions import Authenticated
+
+
+def ok(data) -> Response:
+    return Response({"success": True, "data": data})
+
+
+class _CallerActions:
+    """The signed-in caller's badges and check-in, shared by /me/... and the aliases."""
+
+    def _badges(self, request) -> Response:
+        return ok(selectors.badges_for_user(user_id=request.user.pk))
+
+    def _check_in(self, request) -> Response:
+        # No body and no content-type (API.md 1.1): request.data is never read.
+        result = services.checkin_perform(user=request.user)
+        return ok({**result, "newBadges": [new_badge_payload(b) for b in result["newBadges"]]})
+
+
+class MeViewSet(_CallerActions, GenericViewSet):
+    """/api/gamification/me/{stats,badges,check-in}"""
+
+    permission_classes = [Authenticated]
+
+    @action(detail=False, methods=["get"])
+    def stats(self, request) -> Response:
+        return ok(selectors.stats_get(user_id=request.user.pk, create=True))
+
+    @action(detail=False, methods=["get"])
+    def badges(self, request) -> Response:
+        return self._badges(request)
+
+    @action(detail=False, methods=["post"], url_path="check-in")
+    def check_in(self, request) -> Response:
+        return self._check_in(request)
+
+
+class GamificationViewSet(_CallerActions, GenericViewSet):
+    """/api/gamification/leaderboard, and the seed-path aliases /badges and /check-in."""
+
+    def get_permissions(self):
+        if self.action == "leaderboard":
+            return [AllowAny()]
+        return [Authenticated()]
+
+    @action(detail=False, methods=["get"])
+    def leaderboard(self, request) -> Response:
+        query = LeaderboardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return ok(selectors.leaderboard_page(**query.validated_data))
+
+    @action(detail=False, methods=["get"])
+    def badges(self, request) -> Response:
+        return self._badges(request)
+
+    @action(detail=False, methods=["post"], url_path="check-in")
+    def check_in(self, request) -> Response:
+        return self._check_in(request)
+
+
+class UserViewSet(GenericViewSet):
+    """/api/gamification/users/<userId>/{stats,badges}: public, any string id."""
+
+    permission_classes = [AllowAny]
+    lookup_field = "user_id"
+    lookup_value_regex = "[^/]+"
+
+    @action(detail=True, methods=["get"])
+    def stats(self, request, user_id: str) -> Response:
+        return ok(selectors.stats_get(user_id=user_id))
+
+    @action(detail=True, methods=["get"])
+    def badges(self, request, user_id: str) -> Response:
+        return ok(selectors.badges_unlocked(user_id=user_id))
