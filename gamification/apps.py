@@ -7,7 +7,6 @@ class GamificationConfig(AppConfig):
     def ready(self) -> None:
         # Cache-invalidation receivers are connected here (STYLE.md: signals only for
         # cache invalidation, wired in one visible place).
-        from django.contrib.auth import get_user_model
         from django.db.models.signals import post_delete, post_save
 
         from gamification import signals
@@ -21,8 +20,3 @@ class GamificationConfig(AppConfig):
                 signals.user_badge_changed, sender=UserBadge, dispatch_uid=f"gam_userbadge_{kind}"
             )
             signal.connect(signals.badge_changed, sender=Badge, dispatch_uid=f"gam_badge_{kind}")
-        post_save.connect(
-            signals.user_profile_changed,
-            sender=get_user_model(),
-            dispatch_uid="gam_user_profile_save",
-        )
