@@ -14,3 +14,69 @@ class UserFactory(factory.django.DjangoModelFactory):
     nombre = factory.Faker("first_name", locale="es_MX")
     apellido = factory.Faker("last_name", locale="es_MX")
     password = factory.django.Password("password123")
+
+
+# --- events ---------------------------------------------------------------------------
+def _event_start(n: int):
+    import datetime as dt
+
+    return dt.datetime(2026, 7, 1, 18, tzinfo=dt.UTC) + dt.timedelta(hours=n)
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "events.Event"
+
+    title = factory.Sequence(lambda n: f"Evento {n}")
+    description = "Un evento de la Guelaguetza"
+    location = "Auditorio Guelaguetza, Oaxaca"
+    latitude = 17.0654
+    longitude = -96.7365
+    category = "DANZA"
+    # Hourly from the festival month's first evening: distinct, ordered start dates.
+    start_date = factory.Sequence(lambda n: _event_start(n))
+
+
+class EventRSVPFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "events.EventRSVP"
+
+    user = factory.SubFactory(UserFactory)
+    event = factory.SubFactory(EventFactory)
+
+
+# --- gamification ---------------------------------------------------------------------
+def _level_for(xp: int) -> int:
+    from gamification.levels import level_for
+
+    return level_for(xp)
+
+
+class UserStatsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "gamification.UserStats"
+
+    user = factory.SubFactory(UserFactory)
+    xp = 0
+    level = factory.LazyAttribute(lambda o: _level_for(o.xp))
+
+
+class BadgeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "gamification.Badge"
+
+    code = factory.Sequence(lambda n: f"TEST_BADGE_{n}")
+    name = factory.Sequence(lambda n: f"Insignia {n}")
+    description = "Una insignia de prueba"
+    icon = "🏅"
+    category = "SPECIAL"
+    xp_reward = 0
+    threshold = 1
+
+
+class UserBadgeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "gamification.UserBadge"
+
+    user = factory.SubFactory(UserFactory)
+    badge = factory.SubFactory(BadgeFactory)

@@ -1,0 +1,34 @@
+import datetime as dt
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import EventFactory, UserFactory
+
+JULY = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def event(db):
+    return EventFactory(start_date=JULY + dt.timedelta(days=20, hours=18))
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_client(other_user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=other_user)
+    return client
+
+
+@pytest.fixture
+def badge_catalogue(db):
+    """The badge rows of the data migration (transaction=True tests truncate them)."""
+    from gamification.catalogue import ensure_catalogue
+    from gamification.models import Badge
+
+    ensure_catalogue(Badge)
