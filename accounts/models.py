@@ -1,8 +1,10 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 
+from accounts.hashers import RawBcryptPasswordHasher, is_raw_bcrypt
 from guelaguetza.models import IdField
 
 
@@ -72,3 +74,43 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_banned(self) -> bool:
         return self.banned_at is not None
+
+    def check_password(self, raw_password: str) -> bool:
+        """Also accept a bare bcrypt hash imported from the original database; a match
+        re-hashes the password with the preferred hasher (see accounts.hashers)."""
+        encoded = self.password
+        if is_raw_bcrypt(encoded):
+            encoded = f"{RawBcryptPasswordHasher.algorithm}${encoded}"
+
+        def setter(raw: str) -> None:
+            self.set_password(raw)
+            self._password = None
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, encoded, setter)
+
+
+class RefreshToken(models.Model):
+    """One issued refresh token (by its ``jti``), for single-use rotation (API.md 4).
+
+    Every login starts a family; each refresh marks its token used and issues the next
+    one in the same family. Presenting a used token again is a replay: the whole family
+    is revoked, so a stolen token and its descendants all stop working.
+    """
+
+    jti = models.CharField(primary_key=True, max_length=64)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    family_id = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["family_id"]),
+            models.Index(fields=["expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.family_id}:{self.jti}"

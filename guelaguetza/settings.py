@@ -5,6 +5,7 @@ machine where PostgreSQL and Redis listen on their standard local ports. Product
 differs only by environment variables (see .env.example and the README).
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -15,7 +16,8 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
 # --- Core ----------------------------------------------------------------------------
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-insecure-change-me")
+# The default is for development only (32+ bytes: it also signs JWTs by default).
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-insecure-change-me-0123456789abcdef")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
 APP_VERSION = "1.0.0"
@@ -40,14 +42,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "guelaguetza.middleware.HttpMetricsMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's static files under gunicorn (collected by `make run`).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "guelaguetza.middleware.ApiExceptionMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -135,8 +141,11 @@ CACHES = {
 
 # --- Auth --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# bcrypt, cost 12 (API.md 4). The SHA-256 pre-hash lifts bcrypt's 72-byte limit; raw
+# $2a$/$2b$ hashes imported from the original database verify through bcrypt_raw and
+# are upgraded on the next login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.BCryptPasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "accounts.hashers.RawBcryptPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
@@ -154,6 +163,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "guelaguetza.api.errors.exception_handler",
+    # Scopes (global, auth, bookings) are chosen from the request: see the module.
+    "DEFAULT_THROTTLE_CLASSES": ["guelaguetza.api.throttling.ScopedRateThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -189,6 +200,12 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Before `collectstatic` (tests, manage.py commands) STATIC_ROOT does not exist yet.
+warnings.filterwarnings("ignore", message="No directory at")
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from guelaguetza import handlers, health, metrics_view
+
 urlpatterns = [
+    path("", health.root, name="root"),
+    path("health", health.health, name="health"),
+    path("api/health", health.health, name="api-health"),  # F21: the UI sends HEAD here
+    path("metrics", metrics_view.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -12,4 +18,11 @@ urlpatterns = [
     path("api/", include("gamification.urls")),
     path("api/", include("events.urls")),
     path("api/", include("experiences.urls")),
+    # Anything else under /api: the JSON 404 even with DEBUG on (no HTML debug page).
+    re_path(r"^api(?:/.*)?$", handlers.api_not_found, name="api-not-found"),
 ]
+
+handler400 = "guelaguetza.handlers.bad_request"
+handler403 = "guelaguetza.handlers.forbidden"
+handler404 = "guelaguetza.handlers.not_found"
+handler500 = "guelaguetza.handlers.server_error"

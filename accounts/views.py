@@ -1,0 +1,91 @@
+"""/api/auth routes (API.md 4): thin views over accounts.services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts import serializers as s
+from accounts import services
+from guelaguetza.api.errors import VALIDATION_ERROR, validation_response
+from guelaguetza.api.permissions import Authenticated
+
+REFRESH_COOKIE = "gc_refresh_token"
+
+
+def _validated(serializer_class, data):
+    """(validated data, None) or (None, the 422 response of API.md 4)."""
+    serializer = serializer_class(data=data)
+    if serializer.is_valid():
+        return serializer.validated_data, None
+    return None, validation_response(serializer.errors, status_code=422, message=VALIDATION_ERROR)
+
+
+def _with_tokens(body: dict, pair: services.TokenPair, *, status_code: int = 200) -> Response:
+    response = Response(
+        {
+            **body,
+            "accessToken": pair.access_token,
+            "refreshToken": pair.refresh_token,
+            "expiresIn": pair.expires_in,
+        },
+        status=status_code,
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        pair.refresh_token,
+        max_age=settings.REFRESH_TOKEN_LIFETIME,
+        path="/api/auth",
+        httponly=True,
+        secure=not settings.DEBUG,
+        samesite="Lax" if settings.DEBUG else "Strict",
+    )
+    return response
+
+
+class AuthViewSet(viewsets.GenericViewSet):
+    def get_permissions(self):
+        if self.action == "me":
+            return [Authenticated()]
+        return []
+
+    @action(detail=False, methods=["post"])
+    def register(self, request):
+        data, error = _validated(s.RegisterInput, request.data)
+        if error:
+            return error
+        user, pair = services.user_register(**data)
+        body = {"success": True, "user": s.auth_user(user, created_at=True)}
+        response = _with_tokens(body, pair, status_code=status.HTTP_201_CREATED)
+        response.data["token"] = pair.access_token
+        return response
+
+    @action(detail=False, methods=["post"])
+    def login(self, request):
+        # faceAuth (the UI's Face-ID "bypass") is deliberately ignored: ordinary login.
+        data, error = _validated(s.LoginInput, request.data)
+        if error:
+            return error
+        user, pair = services.user_login(email=data["email"], password=data["password"])
+        response = _with_tokens({"success": True, "user": s.auth_user(user)}, pair)
+        response.data["token"] = pair.access_token
+        return response
+
+    @action(detail=False, methods=["post"])
+    def refresh(self, request):
+        body = request.data if isinstance(request.data, dict) else {}
+        token = body.get("refreshToken") or request.COOKIES.get(REFRESH_COOKIE)
+        pair = services.token_refresh(token=token)
+        return _with_tokens({"success": True}, pair)
+
+    @action(detail=False, methods=["get", "put"])
+    def me(self, request):
+        if request.method == "GET":
+            return Response(s.me_payload(request.user))
+        data, error = _validated(s.ProfileInput, request.data)
+        if error:
+            return error
+        user = services.profile_update(user=request.user, data=data)
+        return Response(s.auth_user(user))

@@ -1,0 +1,82 @@
+"""/health (alias /api/health) per API.md 8 with F21, and GET / (service index).
+
+Plain Django views: no authentication (the header is ignored), no throttling.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connections
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from guelaguetza.api.formats import iso
+
+logger = logging.getLogger(__name__)
+
+
+def database_check(alias: str = "default") -> str:
+    """'ok' or 'error'. The connect timeout is DB_CONNECT_TIMEOUT (3 s) and the query
+    gets a short statement timeout, so a hung server cannot hang the probe."""
+    conn = connections[alias]
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 2000; SELECT 1; RESET statement_timeout")
+        return "ok"
+    except DatabaseError:
+        logger.warning("health: database check failed", exc_info=True)
+        # Drop the broken connection so the next request reconnects cleanly.
+        conn.close_if_unusable_or_obsolete()
+        return "error"
+
+
+def redis_check() -> str:
+    """'ok', 'unavailable' (cannot connect / timed out) or 'error' (Redis answered
+    with an error). Uses the cache layer's client, hence its short timeouts."""
+    from guelaguetza.cache import cache
+
+    try:
+        cache.client.ping()
+        return "ok"
+    except (redis.ConnectionError, redis.TimeoutError):
+        return "unavailable"
+    except redis.RedisError:
+        logger.warning("health: redis check failed", exc_info=True)
+        return "error"
+
+
+@require_http_methods(["GET", "HEAD"])
+def health(request):
+    checks = {"database": database_check(), "redis": redis_check()}
+    healthy = all(v in ("ok", "unavailable") for v in checks.values())
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "timestamp": iso(timezone.now()),
+        "checks": checks,
+    }
+    # F21: the original always answered 200; a dead database is now a 503.
+    return JsonResponse(body, status=503 if checks["database"] != "ok" else 200)
+
+
+@require_GET
+def root(request):
+    return JsonResponse(
+        {
+            "name": "Guelaguetza Connect API",
+            "version": settings.APP_VERSION,
+            "endpoints": {
+                "health": "/health",
+                "metrics": "/metrics",
+                "docs": "/api/docs",
+                "schema": "/api/schema",
+                "auth": "/api/auth",
+                "gamification": "/api/gamification",
+                "events": "/api/events",
+                "bookings": "/api/bookings",
+            },
+        }
+    )

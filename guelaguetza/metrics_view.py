@@ -1,0 +1,143 @@
+"""/metrics (API.md 8): everything registered, plus DB gauges computed per scrape.
+
+Single process: the default registry (django-prometheus, guelaguetza_*, cache_*).
+Under gunicorn, scripts/start.sh sets PROMETHEUS_MULTIPROC_DIR and every worker writes
+its samples there; the view then aggregates all workers with MultiProcessCollector, so
+one scrape shows the whole server whichever worker answers it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+
+from django.apps import apps
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    ProcessCollector,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+logger = logging.getLogger(__name__)
+
+# API.md 8 fixes the classic text format's content type.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _model(label: str):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None  # that app's models are not there yet: skip its gauges
+
+
+class DatabaseGaugesCollector:
+    """The original app's DB gauges, counted at scrape time (never stale)."""
+
+    def collect(self):
+        gauges = []
+        for name, doc, labels, count in self._gauges():
+            try:
+                value = count()
+            except (DatabaseError, LookupError):
+                logger.warning("metrics: gauge %s skipped", name, exc_info=True)
+                continue
+            family = GaugeMetricFamily(name, doc, labels=list(labels))
+            family.add_metric(list(labels.values()), value)
+            gauges.append(family)
+        return gauges
+
+    def describe(self):
+        return []  # computed lazily; do not run queries at registration
+
+    def _gauges(self):
+        user = _model(settings.AUTH_USER_MODEL)
+        yield (
+            "guelaguetza_total_users_count",
+            "Registered users.",
+            {},
+            lambda: user.objects.count(),
+        )
+        booking = _model("experiences.Booking")
+        if booking is not None:
+            yield (
+                "guelaguetza_active_bookings_count",
+                "Bookings PENDING or CONFIRMED.",
+                {},
+                lambda: booking.objects.filter(status__in=["PENDING", "CONFIRMED"]).count(),
+            )
+            yield (
+                "guelaguetza_pending_payments_count",
+                "Bookings awaiting payment (PENDING_PAYMENT or PENDING).",
+                {"type": "booking"},
+                lambda: booking.objects.filter(status__in=["PENDING_PAYMENT", "PENDING"]).count(),
+            )
+        experience = _model("experiences.Experience")
+        if experience is not None:
+            yield (
+                "guelaguetza_active_experiences_count",
+                "Active experiences.",
+                {},
+                lambda: experience.objects.filter(is_active=True).count(),
+            )
+        slot = _model("experiences.ExperienceTimeSlot")
+        if slot is not None:
+            yield (
+                "guelaguetza_available_slots_total",
+                "Available time slots from today on.",
+                {},
+                lambda: slot.objects.filter(
+                    is_available=True, date__gte=timezone.localdate()
+                ).count(),
+            )
+
+
+def _extra_registry() -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DatabaseGaugesCollector())
+    # Process metrics with the original's prefix (this worker's process only).
+    ProcessCollector(namespace="guelaguetza", registry=registry)
+    return registry
+
+
+def exposition() -> bytes:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return generate_latest(registry) + generate_latest(_extra_registry())
+
+
+def _denied(request) -> JsonResponse | None:
+    token = settings.METRICS_TOKEN
+    if not token:
+        return None
+    header = request.headers.get("Authorization", "")
+    if not header:
+        msg = "Missing authorization header"
+        return JsonResponse({"success": False, "error": msg, "message": msg}, status=401)
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        value.strip().encode(), token.encode()
+    ):
+        msg = "Invalid metrics token"
+        return JsonResponse({"success": False, "error": msg, "message": msg}, status=403)
+    return None
+
+
+@require_GET
+def metrics(request):
+    denied = _denied(request)
+    if denied is not None:
+        return denied
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE)

@@ -1,0 +1,64 @@
+"""Project middleware: the guelaguetza_http_* metrics and JSON errors outside DRF."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+from django.http import JsonResponse
+
+from guelaguetza import metrics
+from guelaguetza.api.errors import INTERNAL_ERROR, error_body
+
+logger = logging.getLogger(__name__)
+
+_GROUP = re.compile(r"\(\?P<\w+>[^)]*\)|<(?:\w+:)?\w+>")
+UNMATCHED = "unmatched"
+
+
+def route_label(request) -> str:
+    """The URL pattern that served the request, ids as ``:id``:
+    ``/api/bookings/experiences/:id/slots``. Unknown paths share one label so a scan
+    of random URLs cannot blow up the metric's cardinality."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or not match.route:
+        return UNMATCHED
+    route = _GROUP.sub(":id", match.route.replace("^", "").replace("$", ""))
+    if match.url_name == "api-not-found":
+        return UNMATCHED
+    return "/" + route.lstrip("/")
+
+
+class HttpMetricsMiddleware:
+    """Fills guelaguetza_http_requests_total and _duration_seconds (API.md 8)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        start = time.perf_counter()
+        response = self.get_response(request)
+        route = route_label(request)
+        metrics.http_request_duration_seconds.labels(request.method, route).observe(
+            time.perf_counter() - start
+        )
+        metrics.http_requests_total.labels(request.method, route, str(response.status_code)).inc()
+        return response
+
+
+class ApiExceptionMiddleware:
+    """An exception escaping a non-DRF view under /api becomes the JSON 500 of API.md
+    1.4 even with DEBUG on (DRF views already go through the exception handler)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith("/api"):
+            return None
+        logger.exception("Unhandled error on %s", request.path)
+        return JsonResponse(error_body(INTERNAL_ERROR), status=500)
