@@ -207,6 +207,15 @@ def resolve(key: str) -> CacheKey:
     raise ValueError(f"not a key of the cache tree: {key!r}")
 
 
+def service_of(target: str) -> str:
+    """The metrics service of a key or namespace of the tree (its first family's)."""
+    for family in FAMILIES.values():
+        for template in (family.template, *family.namespaces):
+            if _template_matches(template, target):
+                return family.service
+    return "gamification"
+
+
 def namespace_of(pattern: str) -> str | None:
     """The namespace of a prefix pattern ``<ns>:*`` if ``ns`` is one the tree declares
     (so it can be invalidated in O(1)); None for any other glob."""

@@ -1,0 +1,142 @@
+"""Prometheus metrics of the cache layer (DESIGN.md, "Metrics").
+
+Counters and the histogram are plain prometheus_client objects, so they are
+multiprocess-safe when ``PROMETHEUS_MULTIPROC_DIR`` is set before import (gunicorn).
+Label children are bound once here: on the hit path an update is one ``inc()`` on a
+pre-built child, no label lookup. Labels are the family's service, the operation or the
+invalidation kind: never a user id or a key (bounded cardinality).
+
+``cache_hit_rate`` and ``cache_keys_total`` are not stored: :class:`CacheCollector`
+computes them at scrape time, the hit rate from the counters of *every* worker (through
+the multiprocess files when that mode is on), the key count from Redis (DBSIZE of the
+cache's DB, one O(1) call that respects the circuit breaker and its short timeout).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+SERVICES = ("gamification", "events", "experiences")
+OPS = ("get", "wrap", "set", "ttl", "invalidate", "keys")
+KINDS = ("direct", "pattern", "multiple", "cascade")
+
+cache_hits_total = Counter("cache_hits_total", "Cache reads served from Redis.", ["service"])
+cache_misses_total = Counter(
+    "cache_misses_total", "Cache reads that missed (absent, expired or invalidated).", ["service"]
+)
+cache_errors_total = Counter(
+    "cache_errors_total",
+    "Cache calls that failed or were skipped by the open circuit breaker.",
+    ["service"],
+)
+cache_operation_seconds = Histogram(
+    "cache_operation_seconds",
+    "Duration of a cache operation (Redis round trips; a wrap miss includes its loader).",
+    ["op"],
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.25, 1.0),
+)
+cache_invalidations_total = Counter(
+    "cache_invalidations_total",
+    "Invalidations scheduled, by kind (direct, pattern, multiple, cascade).",
+    ["kind"],
+)
+
+HITS = {s: cache_hits_total.labels(s) for s in SERVICES}
+MISSES = {s: cache_misses_total.labels(s) for s in SERVICES}
+ERRORS = {s: cache_errors_total.labels(s) for s in SERVICES}
+SECONDS = {op: cache_operation_seconds.labels(op) for op in OPS}
+INVALIDATIONS = {k: cache_invalidations_total.labels(k) for k in KINDS}
+
+
+def totals(registry: CollectorRegistry | None = None) -> dict[str, dict[str, float]]:
+    """``{"hits": {service: n}, "misses": {...}, "errors": {...}}`` summed over processes.
+
+    In multiprocess mode the values come from the files of every worker (so the rate is
+    right under gunicorn); otherwise from this process's counters.
+    """
+    if registry is not None:
+        families: Iterable[Metric] = registry.collect()
+    elif os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        families = registry.collect()
+    else:
+        families = [
+            m
+            for c in (cache_hits_total, cache_misses_total, cache_errors_total)
+            for m in c.collect()
+        ]
+    out: dict[str, dict[str, float]] = {
+        k: dict.fromkeys(SERVICES, 0.0) for k in ("hits", "misses", "errors")
+    }
+    names = {"cache_hits": "hits", "cache_misses": "misses", "cache_errors": "errors"}
+    for family in families:
+        kind = names.get(family.name)
+        if kind is None:
+            continue
+        for sample in family.samples:
+            service = sample.labels.get("service")
+            if sample.name.endswith("_total") and service in out[kind]:
+                out[kind][service] += sample.value
+    return out
+
+
+def hit_rate(hits: float, misses: float) -> float:
+    """Percent of reads that hit; 0 before any read."""
+    total = hits + misses
+    return round(100.0 * hits / total, 2) if total else 0.0
+
+
+class CacheCollector:
+    """Scrape-time gauges: ``cache_hit_rate{service}`` and ``cache_keys_total``."""
+
+    def __init__(self, key_count: Callable[[], int | None] | None = None) -> None:
+        self._key_count = key_count
+
+    def describe(self) -> list[Metric]:
+        # Names only: registering must not read counters or call Redis.
+        return [
+            GaugeMetricFamily("cache_hit_rate", "", labels=["service"]),
+            GaugeMetricFamily("cache_keys_total", ""),
+        ]
+
+    def collect(self) -> Iterable[Metric]:
+        t = totals()
+        rate = GaugeMetricFamily(
+            "cache_hit_rate",
+            "Percent of cache reads served from Redis, from the counters of all workers.",
+            labels=["service"],
+        )
+        for service in SERVICES:
+            rate.add_metric([service], hit_rate(t["hits"][service], t["misses"][service]))
+        yield rate
+        count = self._key_count() if self._key_count else _default_key_count()
+        keys = GaugeMetricFamily(
+            "cache_keys_total", "Keys in the cache's Redis DB (DBSIZE), read at scrape time."
+        )
+        if count is not None:  # Redis down or breaker open: no sample rather than a lie
+            keys.add_metric([], count)
+        yield keys
+
+
+def _default_key_count() -> int | None:
+    from guelaguetza.cache.service import cache
+
+    return cache.key_count()
+
+
+collector = CacheCollector()
+
+
+def register(registry: CollectorRegistry) -> None:
+    """Add the scrape-time gauges to ``registry`` (the /metrics view's multiprocess one)."""
+    registry.register(CacheCollector())
+
+
+REGISTRY.register(collector)
