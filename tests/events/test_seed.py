@@ -1,0 +1,42 @@
+import io
+
+import pytest
+
+from events import seed
+from events.models import Event, EventCategory
+from guelaguetza.cache import cache, keys
+
+
+@pytest.mark.django_db
+def test_seed_creates_n_events_of_every_category_in_july_2026():
+    seed.run(options={"events": 30}, stdout=io.StringIO())
+
+    events = list(Event.objects.all())
+    assert len(events) == 30
+    assert {e.category for e in events} == set(EventCategory.values)
+    assert all((e.start_date.year, e.start_date.month) == (2026, 7) for e in events)
+    assert len({e.title for e in events}) == 30
+    assert any(e.is_official for e in events) and not all(e.is_official for e in events)
+
+
+@pytest.mark.django_db
+def test_seed_is_idempotent_and_scales_up():
+    out = io.StringIO()
+    seed.run(options={"events": 20}, stdout=out)
+    seed.run(options={"events": 20}, stdout=out)
+    assert Event.objects.count() == 20
+
+    seed.run(options={"events": 50}, stdout=out)
+    assert Event.objects.count() == 50
+    assert "30 created, 20 already present" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_invalidates_cached_lists(api_client):
+    assert api_client.get("/api/events").json()["data"]["total"] == 0
+    key = keys.events_list(category=None, start=None, end=None, page=1, limit=20)
+    assert cache.get(key) is not None
+
+    seed.run(options={"events": 10}, stdout=io.StringIO())
+
+    assert api_client.get("/api/events").json()["data"]["total"] == 10

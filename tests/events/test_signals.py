@@ -1,0 +1,81 @@
+import pytest
+from django.db.models import signals
+
+from events import signals as receivers
+from events.models import Event, EventReminder, EventRSVP
+from guelaguetza.cache import cache, keys
+from tests.factories import EventFactory, EventRSVPFactory
+
+
+@pytest.mark.parametrize(
+    ("signal", "sender", "receiver"),
+    [
+        (signals.post_save, EventRSVP, receivers.rsvp_changed),
+        (signals.post_delete, EventRSVP, receivers.rsvp_changed),
+        (signals.post_save, EventReminder, receivers.reminder_changed),
+        (signals.post_delete, EventReminder, receivers.reminder_changed),
+        (signals.post_save, Event, receivers.event_saved),
+        (signals.pre_delete, Event, receivers.event_deleting),
+        (signals.post_delete, Event, receivers.event_deleted),
+    ],
+)
+def test_receivers_are_connected(signal, sender, receiver):
+    assert receiver in [r for r in signal._live_receivers(sender)[0]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_edit_clears_detail_lists_and_attendees_rsvps(api_client, auth_client, user):
+    event = EventFactory(title="Antes")
+    EventRSVPFactory(user=user, event=event)
+    api_client.get(f"/api/events/{event.id}")
+    api_client.get("/api/events")
+    auth_client.get("/api/events/my-rsvps")
+
+    event.title = "Después"
+    event.save()  # as the admin does
+
+    assert api_client.get(f"/api/events/{event.id}").json()["data"]["title"] == "Después"
+    assert api_client.get("/api/events").json()["data"]["events"][0]["title"] == "Después"
+    assert auth_client.get("/api/events/my-rsvps").json()["data"]["events"][0]["title"] == (
+        "Después"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_delete_clears_detail_lists_and_attendees_rsvps(api_client, auth_client, user):
+    event = EventFactory()
+    EventRSVPFactory(user=user, event=event)
+    api_client.get(f"/api/events/{event.id}")
+    api_client.get("/api/events")
+    auth_client.get("/api/events/my-rsvps")
+
+    event.delete()
+
+    assert api_client.get(f"/api/events/{event.id}").status_code == 404
+    assert api_client.get("/api/events").json()["data"]["total"] == 0
+    assert auth_client.get("/api/events/my-rsvps").json()["data"]["total"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_created_under_a_negatively_cached_id_becomes_visible(api_client):
+    assert api_client.get("/api/events/evt-late").status_code == 404
+    assert cache.get(keys.event_detail(event_id="evt-late"), default="absent") is None
+
+    EventFactory(id="evt-late")
+
+    assert api_client.get("/api/events/evt-late").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rolled_back_rsvp_invalidates_nothing(api_client, user):
+    from django.db import transaction
+
+    event = EventFactory()
+    api_client.get(f"/api/events/{event.id}")
+    key = keys.event_detail(event_id=event.id)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        EventRSVP.objects.create(user=user, event=event)
+        raise RuntimeError
+
+    assert cache.get(key)["rsvpCount"] == 0
