@@ -5,7 +5,6 @@ machine where PostgreSQL and Redis listen on their standard local ports. Product
 differs only by environment variables (see .env.example and the README).
 """
 
-import warnings
 from pathlib import Path
 
 import environ
@@ -204,8 +203,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Before `collectstatic` (tests, manage.py commands) STATIC_ROOT does not exist yet.
-warnings.filterwarnings("ignore", message="No directory at")
+# WhiteNoise warns when STATIC_ROOT is missing (before the first `collectstatic`, as in
+# tests); an empty directory is harmless (var/ is ignored by git).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 LOGGING = {
     "version": 1,

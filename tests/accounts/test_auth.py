@@ -100,7 +100,9 @@ def test_refresh_errors_have_the_original_messages(api_client):
     expired = jwt.encode(
         {**base, "exp": now - dt.timedelta(seconds=5)}, settings.JWT_REFRESH_SECRET, "HS256"
     )
-    forged = jwt.encode({**base, "exp": now + dt.timedelta(days=1)}, "other-secret", "HS256")
+    forged = jwt.encode(
+        {**base, "exp": now + dt.timedelta(days=1)}, "some-other-secret-0123456789abcdef", "HS256"
+    )
     old = jwt.encode(
         {"sub": user.id, "jti": "y", "type": "refresh", "exp": now + dt.timedelta(days=1)},
         settings.JWT_REFRESH_SECRET,
