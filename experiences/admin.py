@@ -1,0 +1,65 @@
+"""Staff views. Edits save through the ORM, so the receivers in signals.py invalidate the
+cache exactly as API writes do."""
+
+from django.contrib import admin
+
+from experiences.models import Booking, Experience, ExperienceReview, ExperienceTimeSlot
+
+
+class TimeSlotInline(admin.TabularInline):
+    model = ExperienceTimeSlot
+    extra = 0
+    fields = ("date", "start_time", "end_time", "capacity", "seats", "is_available")
+    readonly_fields = ("seats",)
+    ordering = ("date", "start_time")
+    show_change_link = True
+
+    @admin.display(description="bookedCount/capacity")
+    def seats(self, obj) -> str:
+        return f"{obj.booked_count}/{obj.capacity}" if obj.pk else "-"
+
+
+@admin.register(Experience)
+class ExperienceAdmin(admin.ModelAdmin):
+    list_display = ("title", "category", "host", "price", "is_active", "rating", "review_count")
+    list_filter = ("category", "is_active", "created_at")
+    search_fields = ("title", "description", "location", "host__email")
+    raw_id_fields = ("host",)
+    readonly_fields = ("rating", "review_count", "created_at", "updated_at")
+    inlines = [TimeSlotInline]
+
+
+@admin.register(ExperienceTimeSlot)
+class ExperienceTimeSlotAdmin(admin.ModelAdmin):
+    list_display = ("experience", "date", "start_time", "end_time", "booked_count", "capacity")
+    list_filter = ("date", "is_available")
+    search_fields = ("experience__title",)
+    raw_id_fields = ("experience",)
+    # Seats move only through bookings (the version-checked UPDATE), never by hand.
+    readonly_fields = ("booked_count", "version", "created_at")
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "experience",
+        "status",
+        "guest_count",
+        "total_price",
+        "created_at",
+    )
+    list_filter = ("status", "created_at")
+    date_hierarchy = "created_at"
+    search_fields = ("user__email", "id", "experience__title")
+    raw_id_fields = ("user", "experience", "time_slot")
+    readonly_fields = ("guest_count", "total_price", "created_at", "updated_at")
+
+
+@admin.register(ExperienceReview)
+class ExperienceReviewAdmin(admin.ModelAdmin):
+    list_display = ("experience", "user", "rating", "created_at")
+    list_filter = ("rating", "created_at")
+    search_fields = ("experience__title", "user__email", "comment")
+    raw_id_fields = ("user", "experience")

@@ -1,0 +1,231 @@
+"""Reads of the experiences app. Cached ones return the JSON-ready payload (so a cache
+hit costs one Redis round trip and no ORM or serializer work), under keys of the tree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from experiences import errors
+from experiences.errors import not_found
+from experiences.models import Booking, Experience, ExperienceReview, ExperienceTimeSlot
+from experiences.serializers import (
+    booking_full,
+    experience_row,
+    experience_with_host,
+    pagination,
+    review_with_user,
+    slot_row,
+)
+from experiences.services._locking import valid_id
+from guelaguetza.api.errors import ApiError
+from guelaguetza.cache import cache, keys
+
+DETAIL_REVIEWS = 10
+
+
+def _count(model, related: str = "experience"):
+    """COUNT(*) of ``model`` rows pointing at the outer experience, as a subquery: two
+    joined Counts would multiply each other."""
+    rows = (
+        model.objects.filter(**{related: OuterRef("pk")})
+        .order_by()
+        .values(related)
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def _with_counts(qs, *, time_slots: bool = False):
+    qs = qs.annotate(n_reviews=_count(ExperienceReview), n_bookings=_count(Booking))
+    return qs.annotate(n_slots=_count(ExperienceTimeSlot)) if time_slots else qs
+
+
+def _price_key(value: Decimal | None) -> str | None:
+    # 100, 100.0 and 100.00 are one filter, so one key.
+    return None if value is None else format(value.normalize(), "f")
+
+
+def experience_list(
+    *,
+    category: str | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    date: dt.date | None = None,
+    search: str | None = None,
+    page: int = 1,
+    limit: int = 10,
+) -> dict:
+    """Active experiences, newest first; both price bounds apply [F16]; cached [F17]."""
+    search = (search or "").strip() or None
+    key = keys.experiences_list(
+        category=category,
+        min_price=_price_key(min_price),
+        max_price=_price_key(max_price),
+        date=date,
+        q=search,  # the registry normalises and, when long or unusual, hashes it
+        page=page,
+        limit=limit,
+    )
+
+    def load() -> dict:
+        qs = Experience.objects.filter(is_active=True)
+        if category:
+            qs = qs.filter(category=category)
+        if min_price is not None:
+            qs = qs.filter(price__gte=min_price)
+        if max_price is not None:
+            qs = qs.filter(price__lte=max_price)
+        if date is not None:
+            qs = qs.filter(
+                Exists(
+                    ExperienceTimeSlot.objects.filter(
+                        experience=OuterRef("pk"), date=date, is_available=True
+                    )
+                )
+            )
+        if search:
+            qs = qs.filter(
+                Q(title__icontains=search)
+                | Q(description__icontains=search)
+                | Q(location__icontains=search)
+            )
+        total = qs.count()
+        offset = (page - 1) * limit
+        rows = _with_counts(qs.select_related("host")).order_by("-created_at", "-id")[
+            offset : offset + limit
+        ]
+        return {
+            "experiences": [
+                {
+                    **experience_with_host(e),
+                    "_count": {"reviews": e.n_reviews, "bookings": e.n_bookings},
+                }
+                for e in rows
+            ],
+            "pagination": pagination(page=page, limit=limit, total=total),
+        }
+
+    return cache.wrap(key, load)
+
+
+def experience_detail(*, experience_id: str) -> dict:
+    """Row + host + the 10 newest reviews + counts; inactive ones too (old bookings)."""
+    if not valid_id(experience_id):
+        raise not_found(errors.EXPERIENCE_NOT_FOUND)
+
+    def load() -> dict:
+        exp = (
+            _with_counts(Experience.objects.select_related("host")).filter(pk=experience_id).first()
+        )
+        if exp is None:
+            raise not_found(errors.EXPERIENCE_NOT_FOUND)
+        reviews = exp.reviews.select_related("user").order_by("-created_at", "-id")[:DETAIL_REVIEWS]
+        return {
+            **experience_with_host(exp),
+            "reviews": [review_with_user(r) for r in reviews],
+            "_count": {"reviews": exp.n_reviews, "bookings": exp.n_bookings},
+        }
+
+    return cache.wrap(keys.experience_detail(experience_id=experience_id), load)
+
+
+def experience_slots(*, experience_id: str, start: str, end: str | None = None) -> list[dict]:
+    """Available slots between two validated ``YYYY-MM-DD`` strings (inclusive), keyed
+    by those raw strings (API.md 1.5)."""
+    if not valid_id(experience_id):
+        raise not_found(errors.EXPERIENCE_NOT_FOUND)
+    end = end or start
+
+    def load() -> list[dict]:
+        if not Experience.objects.filter(pk=experience_id).exists():
+            raise not_found(errors.EXPERIENCE_NOT_FOUND)
+        slots = ExperienceTimeSlot.objects.filter(
+            experience_id=experience_id,
+            date__gte=dt.date.fromisoformat(start),
+            date__lte=dt.date.fromisoformat(end),
+            is_available=True,
+        ).order_by("date", "start_time")
+        return [{**slot_row(s), "availableSpots": s.capacity - s.booked_count} for s in slots]
+
+    return cache.wrap(
+        keys.experience_slots(experience_id=experience_id, start=start, end=end), load
+    )
+
+
+def _bookings_page(qs, *, status: str | None, page: int, limit: int, with_user: bool) -> dict:
+    if status:
+        qs = qs.filter(status=status)
+    total = qs.count()
+    offset = (page - 1) * limit
+    related = ["experience__host", "time_slot"] + (["user"] if with_user else [])
+    rows = qs.select_related(*related).order_by("-created_at", "-id")[offset : offset + limit]
+    out = []
+    for b in rows:
+        item = booking_full(b)
+        if with_user:
+            u = b.user
+            item["user"] = {
+                "id": u.id,
+                "nombre": u.nombre,
+                "apellido": u.apellido,
+                "email": u.email,
+                "avatar": u.avatar,
+            }
+        out.append(item)
+    return {"bookings": out, "pagination": pagination(page=page, limit=limit, total=total)}
+
+
+def booking_list(*, user, status: str | None = None, page: int = 1, limit: int = 10) -> dict:
+    """The caller's own bookings (uncached: private and write-heavy)."""
+    return _bookings_page(
+        Booking.objects.filter(user=user), status=status, page=page, limit=limit, with_user=False
+    )
+
+
+def host_booking_list(*, user, status: str | None = None, page: int = 1, limit: int = 10) -> dict:
+    return _bookings_page(
+        Booking.objects.filter(experience__host=user),
+        status=status,
+        page=page,
+        limit=limit,
+        with_user=True,
+    )
+
+
+def host_experience_list(*, user) -> list[dict]:
+    """All the caller's experiences, inactive included, newest first, unpaginated."""
+    rows = _with_counts(Experience.objects.filter(host=user), time_slots=True).order_by(
+        "-created_at", "-id"
+    )
+    return [
+        {
+            **experience_row(e),
+            "_count": {"bookings": e.n_bookings, "reviews": e.n_reviews, "timeSlots": e.n_slots},
+        }
+        for e in rows
+    ]
+
+
+def booking_detail(*, user, booking_id: str) -> dict:
+    """Owner or host only: BookingRow + experience + timeSlot + user."""
+    booking = (
+        Booking.objects.select_related("experience__host", "time_slot", "user")
+        .filter(pk=booking_id)
+        .first()
+        if valid_id(booking_id)
+        else None
+    )
+    if booking is None:
+        raise not_found(errors.BOOKING_NOT_FOUND)
+    if user.id not in (booking.user_id, booking.experience.host_id):
+        raise ApiError(403, errors.FORBIDDEN_VIEW)
+    u = booking.user
+    return {
+        **booking_full(booking),
+        "user": {"id": u.id, "nombre": u.nombre, "apellido": u.apellido, "email": u.email},
+    }

@@ -1,0 +1,292 @@
+"""Input validation (DRF serializers) and the JSON shapes of API.md 3 / 7.
+
+Output shapes are plain functions returning JSON-ready dicts: selectors cache exactly
+what they return, so a cache hit costs no ORM or serializer work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from experiences.models import BookingStatus, ExperienceCategory
+from guelaguetza.api.formats import hhmm, iso, iso_date, money
+
+MAX_LIMIT = 50
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# --- input ---------------------------------------------------------------------------------
+class StrictDateField(serializers.Field):
+    """``YYYY-MM-DD`` only; the raw string stays available for cache keys."""
+
+    default_error_messages = {"invalid": "Fecha inválida, usa YYYY-MM-DD"}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not _DATE.match(data):
+            self.fail("invalid")
+        try:
+            return dt.date.fromisoformat(data)
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class HHMMField(serializers.Field):
+    """``HH:mm`` with 00-23 hours and 00-59 minutes [F20]."""
+
+    default_error_messages = {"invalid": "Hora inválida, usa HH:mm"}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not _HHMM.match(data):
+            self.fail("invalid")
+        hour, minute = data.split(":")
+        return dt.time(int(hour), int(minute))
+
+    def to_representation(self, value):
+        return hhmm(value)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer that refuses fractions and booleans, in bodies and in query strings."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool | float):
+            self.fail("invalid")
+        if isinstance(data, str) and not re.fullmatch(r"-?\d{1,9}", data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class IdField(serializers.CharField):
+    """Ids are opaque strings (API.md 9); anything non-empty is looked up (miss -> 404)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+
+class PageQuerySerializer(serializers.Serializer):
+    page = StrictIntegerField(min_value=1, max_value=100_000, default=1)
+    limit = StrictIntegerField(min_value=1, max_value=MAX_LIMIT, default=10)
+
+
+class ExperienceListQuerySerializer(PageQuerySerializer):
+    category = serializers.ChoiceField(choices=ExperienceCategory.choices, required=False)
+    minPrice = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, coerce_to_string=False
+    )
+    maxPrice = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, coerce_to_string=False
+    )
+    date = StrictDateField(required=False)
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class SlotsQuerySerializer(serializers.Serializer):
+    startDate = StrictDateField()
+    endDate = StrictDateField(required=False)
+
+    def validate(self, attrs):
+        end = attrs.get("endDate", attrs["startDate"])
+        if end < attrs["startDate"]:
+            raise serializers.ValidationError({"endDate": "endDate debe ser >= startDate"})
+        if (end - attrs["startDate"]).days > 366:
+            raise serializers.ValidationError({"endDate": "El rango máximo es de un año"})
+        return attrs
+
+
+class BookingListQuerySerializer(PageQuerySerializer):
+    status = serializers.ChoiceField(choices=BookingStatus.choices, required=False)  # [F19]
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    experienceId = IdField()
+    timeSlotId = IdField()
+    guestCount = StrictIntegerField(min_value=1, max_value=1000, default=1)
+    specialRequests = serializers.CharField(
+        max_length=500, required=False, allow_null=True, allow_blank=True
+    )
+
+
+class ExperienceCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(min_length=3, max_length=100)
+    description = serializers.CharField(min_length=10, max_length=2000)
+    imageUrl = serializers.URLField(max_length=500, required=False, allow_null=True)
+    images = serializers.ListField(
+        child=serializers.URLField(max_length=500), max_length=20, default=list
+    )
+    category = serializers.ChoiceField(choices=ExperienceCategory.choices)
+    price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0.01"), coerce_to_string=False
+    )
+    duration = StrictIntegerField(min_value=1, max_value=60 * 24 * 30)
+    maxCapacity = StrictIntegerField(min_value=1, max_value=100_000)
+    location = serializers.CharField(min_length=3, max_length=200)
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+    longitude = serializers.FloatField(
+        min_value=-180, max_value=180, required=False, allow_null=True
+    )
+    includes = serializers.ListField(
+        child=serializers.CharField(max_length=200), max_length=50, default=list
+    )
+    languages = serializers.ListField(
+        child=serializers.CharField(max_length=50), max_length=20, default=lambda: ["Español"]
+    )
+
+
+class ExperienceUpdateSerializer(ExperienceCreateSerializer):
+    isActive = serializers.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+
+
+# API names -> model fields, for create and partial update.
+EXPERIENCE_FIELDS = {
+    "title": "title",
+    "description": "description",
+    "imageUrl": "image_url",
+    "images": "images",
+    "category": "category",
+    "price": "price",
+    "duration": "duration",
+    "maxCapacity": "max_capacity",
+    "location": "location",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "includes": "includes",
+    "languages": "languages",
+    "isActive": "is_active",
+}
+
+
+class SlotInputSerializer(serializers.Serializer):
+    date = StrictDateField()
+    startTime = HHMMField()
+    endTime = HHMMField()
+    capacity = StrictIntegerField(min_value=1, max_value=100_000, required=False)
+
+    def validate(self, attrs):
+        if attrs["endTime"] <= attrs["startTime"]:
+            raise serializers.ValidationError({"endTime": "endTime debe ser posterior a startTime"})
+        return attrs
+
+
+class SlotsCreateSerializer(serializers.Serializer):
+    slots = SlotInputSerializer(many=True, allow_empty=False, max_length=200)
+
+    def validate_slots(self, slots):
+        seen = set()
+        for slot in slots:
+            pair = (slot["date"], slot["startTime"])
+            if pair in seen:
+                raise serializers.ValidationError("Horarios duplicados en la solicitud")
+            seen.add(pair)
+        return slots
+
+
+class ReviewCreateSerializer(serializers.Serializer):
+    rating = StrictIntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(
+        max_length=1000, required=False, allow_null=True, allow_blank=True
+    )
+
+
+# --- output --------------------------------------------------------------------------------
+def host_summary(user) -> dict:
+    return {"id": user.id, "nombre": user.nombre, "apellido": user.apellido, "avatar": user.avatar}
+
+
+def experience_row(exp) -> dict:
+    return {
+        "id": exp.id,
+        "hostId": exp.host_id,
+        "title": exp.title,
+        "description": exp.description,
+        "imageUrl": exp.image_url,
+        "images": list(exp.images or []),
+        "category": exp.category,
+        "price": money(exp.price),
+        "duration": exp.duration,
+        "maxCapacity": exp.max_capacity,
+        "location": exp.location,
+        "latitude": exp.latitude,
+        "longitude": exp.longitude,
+        "includes": list(exp.includes or []),
+        "languages": list(exp.languages or []),
+        "isActive": exp.is_active,
+        "rating": float(exp.rating),
+        "reviewCount": exp.review_count,
+        "createdAt": iso(exp.created_at),
+        "updatedAt": iso(exp.updated_at),
+    }
+
+
+def experience_with_host(exp) -> dict:
+    return {**experience_row(exp), "host": host_summary(exp.host)}
+
+
+def slot_row(slot) -> dict:
+    return {
+        "id": slot.id,
+        "experienceId": slot.experience_id,
+        "date": iso_date(slot.date),
+        "startTime": hhmm(slot.start_time),
+        "endTime": hhmm(slot.end_time),
+        "capacity": slot.capacity,
+        "bookedCount": slot.booked_count,
+        "isAvailable": slot.is_available,
+        "version": slot.version,
+        "createdAt": iso(slot.created_at),
+    }
+
+
+def booking_row(booking) -> dict:
+    return {
+        "id": booking.id,
+        "userId": booking.user_id,
+        "experienceId": booking.experience_id,
+        "timeSlotId": booking.time_slot_id,
+        "status": booking.status,
+        "guestCount": booking.guest_count,
+        "totalPrice": money(booking.total_price),
+        "specialRequests": booking.special_requests,
+        "stripePaymentId": booking.stripe_payment_id,
+        "confirmedAt": iso(booking.confirmed_at),
+        "cancelledAt": iso(booking.cancelled_at),
+        "createdAt": iso(booking.created_at),
+        "updatedAt": iso(booking.updated_at),
+    }
+
+
+def booking_full(booking) -> dict:
+    """BookingRow + experience (ExperienceRow + host) + timeSlot."""
+    return {
+        **booking_row(booking),
+        "experience": experience_with_host(booking.experience),
+        "timeSlot": slot_row(booking.time_slot),
+    }
+
+
+def review_with_user(review) -> dict:
+    return {
+        "id": review.id,
+        "userId": review.user_id,
+        "experienceId": review.experience_id,
+        "rating": review.rating,
+        "comment": review.comment,
+        "createdAt": iso(review.created_at),
+        "user": {"id": review.user.id, "nombre": review.user.nombre, "avatar": review.user.avatar},
+    }
+
+
+def pagination(*, page: int, limit: int, total: int) -> dict:
+    return {"page": page, "limit": limit, "total": total, "totalPages": -(-total // limit)}

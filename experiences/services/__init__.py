@@ -1,0 +1,33 @@
+"""Writes of the experiences app (STYLE.md: services), split by entity."""
+
+from experiences.services.bookings import (
+    booking_cancel,
+    booking_complete,
+    booking_confirm,
+    booking_create,
+    bookings_expire_pending,
+)
+from experiences.services.catalogue import (
+    experience_create,
+    experience_delete,
+    experience_update,
+    review_create,
+    slot_delete,
+    slots_create,
+)
+from experiences.services.idempotency import booking_create_idempotent
+
+__all__ = [
+    "booking_cancel",
+    "booking_complete",
+    "booking_confirm",
+    "booking_create",
+    "booking_create_idempotent",
+    "bookings_expire_pending",
+    "experience_create",
+    "experience_delete",
+    "experience_update",
+    "review_create",
+    "slot_delete",
+    "slots_create",
+]

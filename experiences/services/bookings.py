@@ -1,0 +1,270 @@
+"""Booking writes: create, confirm, cancel, complete, expire (API.md 7.3, 7.6).
+
+Seats change only through :func:`_take_seats` / :func:`_release_seats`: the slot row is
+locked (bounded by lock_timeout) and then updated with a conditional UPDATE on
+(id, version) that also enforces capacity. The lock makes concurrent bookings of one slot
+queue instead of failing on each other's version bumps (so the last seats all sell); the
+version and capacity conditions still protect against any writer that does not lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from experiences import errors
+from experiences.errors import not_found
+from experiences.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    Experience,
+    ExperienceTimeSlot,
+)
+from experiences.services._locking import VersionConflict, valid_id, with_retries
+from guelaguetza import metrics
+from guelaguetza.api.errors import ApiError
+from guelaguetza.cache import cache
+
+logger = logging.getLogger(__name__)
+
+COMPLETION_XP = 50
+EXPIRABLE_STATUSES = (BookingStatus.PENDING_PAYMENT, BookingStatus.PAYMENT_FAILED)
+
+
+def _slot_started(slot: ExperienceTimeSlot) -> bool:
+    tz = ZoneInfo(settings.FESTIVAL_TIME_ZONE)
+    return dt.datetime.combine(slot.date, slot.start_time, tzinfo=tz) <= timezone.now()
+
+
+def _lock_slot(slot_id: str) -> ExperienceTimeSlot | None:
+    return ExperienceTimeSlot.objects.select_for_update().filter(pk=slot_id).first()
+
+
+def _take_seats(slot: ExperienceTimeSlot, guests: int) -> None:
+    after = slot.booked_count + guests
+    updated = ExperienceTimeSlot.objects.filter(
+        pk=slot.pk, version=slot.version, booked_count__lte=F("capacity") - guests
+    ).update(
+        booked_count=F("booked_count") + guests,
+        version=F("version") + 1,
+        is_available=after < slot.capacity,
+    )
+    if updated != 1:
+        raise VersionConflict
+    slot.booked_count, slot.version, slot.is_available = (
+        after,
+        slot.version + 1,
+        after < slot.capacity,
+    )
+    # QuerySet.update() fires no signal: clear the experience's detail/slots and the lists.
+    cache.cascade("booking_changed", experience_id=slot.experience_id)
+
+
+def _release_seats(slot: ExperienceTimeSlot, guests: int) -> None:
+    updated = ExperienceTimeSlot.objects.filter(pk=slot.pk, version=slot.version).update(
+        # Greatest: a hand-edited count must not make a booking uncancellable.
+        booked_count=Greatest(F("booked_count") - guests, 0),
+        version=F("version") + 1,
+        is_available=True,
+    )
+    if updated != 1:
+        raise VersionConflict
+    slot.booked_count = max(slot.booked_count - guests, 0)
+    slot.version += 1
+    slot.is_available = True
+    # QuerySet.update() fires no signal: clear the experience's detail/slots and the lists.
+    cache.cascade("booking_changed", experience_id=slot.experience_id)
+
+
+def booking_create(
+    *,
+    user,
+    experience_id: str,
+    time_slot_id: str,
+    guest_count: int = 1,
+    special_requests: str | None = None,
+) -> Booking:
+    """Book ``guest_count`` seats; errors in API.md 7.3's order. Status PENDING [F14]."""
+    started = time.perf_counter()
+
+    def attempt() -> Booking:
+        experience = (
+            Experience.objects.select_related("host").filter(pk=experience_id).first()
+            if valid_id(experience_id)
+            else None
+        )
+        if experience is None:
+            raise not_found(errors.EXPERIENCE_NOT_FOUND)
+        slot = _lock_slot(time_slot_id) if valid_id(time_slot_id) else None
+        if slot is None:
+            raise not_found(errors.SLOT_NOT_FOUND)
+        if slot.experience_id != experience.id:
+            raise ApiError(400, errors.SLOT_MISMATCH)
+        if not experience.is_active:
+            raise ApiError(400, errors.EXPERIENCE_UNAVAILABLE)  # [F15]
+        if not slot.is_available or _slot_started(slot):
+            raise ApiError(400, errors.SLOT_UNAVAILABLE)
+        available = slot.capacity - slot.booked_count
+        if guest_count > available:
+            raise ApiError(400, f"Solo hay {available} lugares disponibles")
+        if Booking.objects.filter(user=user, time_slot=slot, status__in=ACTIVE_STATUSES).exists():
+            raise ApiError(409, errors.DUPLICATE_BOOKING)
+        _take_seats(slot, guest_count)
+        try:
+            booking = Booking.objects.create(
+                user=user,
+                experience=experience,
+                time_slot=slot,
+                status=BookingStatus.PENDING,
+                guest_count=guest_count,
+                total_price=experience.price * guest_count,
+                special_requests=special_requests or None,
+            )
+        except IntegrityError as exc:
+            # The partial unique index is the last word on duplicates [F13].
+            if "booking_one_active_per_user_slot" in str(exc):
+                raise ApiError(409, errors.DUPLICATE_BOOKING) from exc
+            raise
+        return booking
+
+    try:
+        booking = with_retries(attempt, hint=errors.SLOT_HINT)
+    except ApiError as exc:
+        metrics.bookings_created_total.labels(
+            status="conflict" if exc.status_code == 409 else "failed"
+        ).inc()
+        raise
+    except Exception:
+        metrics.bookings_created_total.labels(status="failed").inc()
+        raise
+    finally:
+        metrics.booking_creation_duration_seconds.observe(time.perf_counter() - started)
+    metrics.bookings_created_total.labels(status="pending").inc()
+    return booking
+
+
+def _get_booking_locked(booking_id: str) -> Booking:
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("experience")
+        .filter(pk=booking_id)
+        .first()
+        if valid_id(booking_id)
+        else None
+    )
+    if booking is None:
+        raise not_found(errors.BOOKING_NOT_FOUND)
+    return booking
+
+
+def booking_get_full(booking_id: str) -> Booking:
+    return Booking.objects.select_related("experience__host", "time_slot", "user").get(
+        pk=booking_id
+    )
+
+
+def booking_confirm(*, user, booking_id: str) -> Booking:
+    """PENDING (or legacy PENDING_PAYMENT) -> CONFIRMED, by the owner; no payment check."""
+    with transaction.atomic():
+        booking = _get_booking_locked(booking_id)
+        if booking.user_id != user.id:
+            raise ApiError(403, errors.FORBIDDEN_CONFIRM)
+        if booking.status not in (BookingStatus.PENDING, BookingStatus.PENDING_PAYMENT):
+            raise ApiError(400, errors.ALREADY_PROCESSED)
+        booking.status = BookingStatus.CONFIRMED
+        booking.confirmed_at = timezone.now()
+        booking.save(update_fields=["status", "confirmed_at", "updated_at"])
+    return booking_get_full(booking.pk)
+
+
+def booking_cancel(*, user, booking_id: str) -> Booking:
+    """Owner or host cancels; the seats go back to the slot under the version check."""
+
+    def attempt() -> Booking:
+        booking = _get_booking_locked(booking_id)
+        if user.id not in (booking.user_id, booking.experience.host_id):
+            raise ApiError(403, errors.FORBIDDEN_CANCEL)
+        if booking.status == BookingStatus.CANCELLED:
+            raise ApiError(400, errors.ALREADY_CANCELLED)
+        if booking.status == BookingStatus.COMPLETED:
+            raise ApiError(400, errors.CANNOT_CANCEL_COMPLETED)
+        _cancel_locked(booking)
+        return booking
+
+    booking = with_retries(attempt, hint=errors.BOOKING_HINT)
+    metrics.bookings_cancelled_total.inc()
+    return booking_get_full(booking.pk)
+
+
+def _cancel_locked(booking: Booking) -> None:
+    slot = _lock_slot(booking.time_slot_id)
+    _release_seats(slot, booking.guest_count)
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = timezone.now()
+    booking.save(update_fields=["status", "cancelled_at", "updated_at"])
+
+
+def booking_complete(*, user, booking_id: str) -> Booking:
+    """CONFIRMED -> COMPLETED by the host; +50 XP to the guest and the badge evaluation
+    run after the commit, through the gamification service [F6]."""
+    with transaction.atomic():
+        booking = _get_booking_locked(booking_id)
+        if booking.experience.host_id != user.id:
+            raise ApiError(403, errors.FORBIDDEN_COMPLETE)
+        if booking.status != BookingStatus.CONFIRMED:
+            raise ApiError(400, errors.ONLY_CONFIRMED_COMPLETE)
+        booking.status = BookingStatus.COMPLETED
+        booking.save(update_fields=["status", "updated_at"])
+        # After commit, so a gamification problem can never undo the completion.
+        transaction.on_commit(
+            partial(gamification_after_commit, user_id=booking.user_id, xp=COMPLETION_XP),
+            robust=True,
+        )
+    return booking_get_full(booking.pk)
+
+
+def gamification_after_commit(*, user_id: str, xp: int = 0) -> None:
+    """The explicit business effects of the cross-app contract (never a receiver)."""
+    from accounts.models import User
+    from gamification import services as gamification
+
+    guest = User.objects.get(pk=user_id)
+    if xp:
+        gamification.xp_add(user=guest, amount=xp, reason="booking_completed")
+    gamification.badges_evaluate(user=guest)
+
+
+def bookings_expire_pending(*, older_than: dt.timedelta) -> int:
+    """Stale PENDING_PAYMENT / PAYMENT_FAILED bookings -> CANCELLED, seats restored (the
+    original's cleanup job; a no-op while nothing produces those statuses)."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Booking.objects.filter(status__in=EXPIRABLE_STATUSES, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    expired = 0
+    for booking_id in ids:
+
+        def attempt(booking_id: str = booking_id) -> bool:
+            booking = Booking.objects.select_for_update().filter(pk=booking_id).first()
+            # Re-checked under the lock: it may have been confirmed or cancelled meanwhile.
+            if booking is None or booking.status not in EXPIRABLE_STATUSES:
+                return False
+            _cancel_locked(booking)
+            return True
+
+        if with_retries(attempt, hint=errors.BOOKING_HINT):
+            expired += 1
+            metrics.bookings_cancelled_total.inc()
+    return expired

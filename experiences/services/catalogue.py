@@ -1,0 +1,155 @@
+"""Experience, slot and review writes (API.md 7.1, 7.2, 7.4).
+
+Experience and review saves reach the cache through the receivers in signals.py; the
+writes here that bypass signals (bulk_create, QuerySet.update) invalidate explicitly.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count
+from django.utils import timezone
+
+from experiences import errors
+from experiences.errors import not_found
+from experiences.models import (
+    Booking,
+    BookingStatus,
+    Experience,
+    ExperienceReview,
+    ExperienceTimeSlot,
+)
+from experiences.serializers import EXPERIENCE_FIELDS
+from experiences.services._locking import valid_id
+from experiences.services.bookings import gamification_after_commit
+from guelaguetza.api.errors import ApiError
+from guelaguetza.cache import cache
+
+
+def _experience_or_404(experience_id: str, *, lock: bool = False) -> Experience:
+    if not valid_id(experience_id):
+        raise not_found(errors.EXPERIENCE_NOT_FOUND)
+    qs = Experience.objects.select_for_update() if lock else Experience.objects
+    experience = qs.filter(pk=experience_id).first()
+    if experience is None:
+        raise not_found(errors.EXPERIENCE_NOT_FOUND)
+    return experience
+
+
+def experience_create(*, host, data: dict) -> Experience:
+    """``data`` is ExperienceCreateSerializer's validated data (API names)."""
+    experience = Experience(host=host, **{EXPERIENCE_FIELDS[k]: v for k, v in data.items()})
+    experience.save()  # post_save clears experiences:* [F18]
+    return experience
+
+
+def experience_update(*, user, experience_id: str, data: dict) -> Experience:
+    """Partial update by the host: missing fields are left as they are."""
+    with transaction.atomic():
+        experience = _experience_or_404(experience_id, lock=True)
+        if experience.host_id != user.id:
+            raise ApiError(403, errors.FORBIDDEN_EDIT)
+        fields = [EXPERIENCE_FIELDS[k] for k in data]
+        for key, value in data.items():
+            setattr(experience, EXPERIENCE_FIELDS[key], value)
+        experience.save(update_fields=[*fields, "updated_at"])
+    return experience
+
+
+def experience_delete(*, user, experience_id: str) -> None:
+    """Soft delete (isActive=false): bookings keep linking to it."""
+    with transaction.atomic():
+        experience = _experience_or_404(experience_id, lock=True)
+        if experience.host_id != user.id:
+            raise ApiError(403, errors.FORBIDDEN_DELETE)
+        experience.is_active = False
+        experience.save(update_fields=["is_active", "updated_at"])
+
+
+def slots_create(*, user, experience_id: str, slots: list[dict]) -> int:
+    """Create slots (capacity defaults to maxCapacity); duplicates are rejected [F20]."""
+    experience = _experience_or_404(experience_id)
+    if experience.host_id != user.id:
+        raise ApiError(403, errors.FORBIDDEN_SLOTS_CREATE)
+    rows = [
+        ExperienceTimeSlot(
+            experience=experience,
+            date=s["date"],
+            start_time=s["startTime"],
+            end_time=s["endTime"],
+            capacity=s.get("capacity") or experience.max_capacity,
+        )
+        for s in slots
+    ]
+    try:
+        with transaction.atomic():
+            ExperienceTimeSlot.objects.bulk_create(rows)
+            # bulk_create fires no post_save: clear the slot lists (and the lists whose
+            # date filter depends on available slots) explicitly.
+            cache.cascade("slots_changed", experience_id=experience.id)
+            cache.invalidate("experiences:list:*")
+    except IntegrityError as exc:
+        if "slot_unique_start" in str(exc):
+            raise ApiError(400, errors.SLOT_DUPLICATE) from exc
+        raise
+    return len(rows)
+
+
+def slot_delete(*, user, slot_id: str) -> None:
+    """Only the host, and only a slot without booking history (bookings keep their slot)."""
+    if not valid_id(slot_id):
+        raise not_found(errors.SLOT_NOT_FOUND)
+    with transaction.atomic():
+        # Locked so a concurrent booking (which locks the slot too) cannot slip in.
+        slot = (
+            ExperienceTimeSlot.objects.select_for_update(of=("self",))
+            .select_related("experience")
+            .filter(pk=slot_id)
+            .first()
+        )
+        if slot is None:
+            raise not_found(errors.SLOT_NOT_FOUND)
+        if slot.experience.host_id != user.id:
+            raise ApiError(403, errors.FORBIDDEN_SLOT_DELETE)
+        if slot.booked_count > 0 or Booking.objects.filter(time_slot=slot).exists():
+            raise ApiError(400, errors.SLOT_HAS_BOOKINGS)
+        slot.delete()  # post_delete clears experience:{id}:slots:*
+
+
+def review_create(
+    *, user, experience_id: str, rating: int, comment: str | None
+) -> ExperienceReview:
+    """One review per user and experience, after a COMPLETED booking; rating and
+    reviewCount are recomputed in the same transaction."""
+    experience = _experience_or_404(experience_id)
+    completed = Booking.objects.filter(
+        user=user, experience=experience, status=BookingStatus.COMPLETED
+    ).exists()
+    if not completed:
+        raise ApiError(403, errors.REVIEW_NEEDS_COMPLETED)
+    if ExperienceReview.objects.filter(user=user, experience=experience).exists():
+        raise ApiError(400, errors.REVIEW_DUPLICATE)
+    try:
+        with transaction.atomic():
+            # Lock first: concurrent reviews recompute the aggregate one after the other.
+            _experience_or_404(experience_id, lock=True)
+            review = ExperienceReview.objects.create(
+                user=user, experience=experience, rating=rating, comment=comment or None
+            )
+            agg = ExperienceReview.objects.filter(experience=experience).aggregate(
+                avg=Avg("rating"), n=Count("id")
+            )
+            # QuerySet.update(): the review's post_save receiver already clears the
+            # detail and the lists ("review_created"), so no Experience signal is needed.
+            Experience.objects.filter(pk=experience.pk).update(
+                rating=agg["avg"] or 0, review_count=agg["n"], updated_at=timezone.now()
+            )
+            transaction.on_commit(partial(gamification_after_commit, user_id=user.id), robust=True)
+    except IntegrityError as exc:
+        if "review_one_per_user_exp" in str(exc):
+            raise ApiError(400, errors.REVIEW_DUPLICATE) from exc
+        raise
+    review.user = user
+    return review

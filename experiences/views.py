@@ -1,0 +1,189 @@
+"""Thin views for /api/bookings/... (API.md 7): parse with a serializer, call one
+service or selector, return the bare body."""
+
+from __future__ import annotations
+
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from experiences import selectors, services
+from experiences.serializers import (
+    BookingCreateSerializer,
+    BookingListQuerySerializer,
+    ExperienceCreateSerializer,
+    ExperienceListQuerySerializer,
+    ExperienceUpdateSerializer,
+    ReviewCreateSerializer,
+    SlotsCreateSerializer,
+    SlotsQuerySerializer,
+    booking_full,
+    experience_with_host,
+    review_with_user,
+)
+from guelaguetza.api.errors import NOT_FOUND
+from guelaguetza.api.permissions import Authenticated
+
+# Ids are opaque strings (API.md 9): any segment reaches the view, which answers 404.
+ID_REGEX = r"[^/]+"
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _query(serializer_class, request):
+    return _valid(serializer_class, request.query_params.dict())
+
+
+class ExperienceViewSet(viewsets.GenericViewSet):
+    lookup_value_regex = ID_REGEX
+    public_actions = {"list", "retrieve"}
+
+    def get_permissions(self):
+        if self.action in self.public_actions or (
+            self.action == "slots" and self.request.method == "GET"
+        ):
+            return [AllowAny()]
+        return [Authenticated()]
+
+    def list(self, request):
+        q = _query(ExperienceListQuerySerializer, request)
+        return Response(
+            selectors.experience_list(
+                category=q.get("category"),
+                min_price=q.get("minPrice"),
+                max_price=q.get("maxPrice"),
+                date=q.get("date"),
+                search=q.get("search"),
+                page=q["page"],
+                limit=q["limit"],
+            )
+        )
+
+    def retrieve(self, request, pk: str):
+        return Response(selectors.experience_detail(experience_id=pk))
+
+    def create(self, request):
+        data = _valid(ExperienceCreateSerializer, request.data)
+        experience = services.experience_create(host=request.user, data=data)
+        experience.host = request.user
+        return Response(experience_with_host(experience), status=status.HTTP_201_CREATED)
+
+    def update(self, request, pk: str):
+        data = _valid(ExperienceUpdateSerializer, request.data)
+        experience = services.experience_update(user=request.user, experience_id=pk, data=data)
+        experience.host = request.user
+        return Response(experience_with_host(experience))
+
+    def destroy(self, request, pk: str):
+        services.experience_delete(user=request.user, experience_id=pk)
+        return Response({"message": "Experiencia eliminada"})
+
+    @action(detail=True, methods=["get", "post"])
+    def slots(self, request, pk: str):
+        if request.method == "GET":
+            # The raw strings go into the key only after validation (API.md 1.5).
+            q = _query(SlotsQuerySerializer, request)
+            start = q["startDate"].isoformat()
+            end = q["endDate"].isoformat() if "endDate" in q else start
+            return Response(selectors.experience_slots(experience_id=pk, start=start, end=end))
+        data = _valid(SlotsCreateSerializer, request.data)
+        created = services.slots_create(user=request.user, experience_id=pk, slots=data["slots"])
+        return Response({"created": created}, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def reviews(self, request, pk: str):
+        data = _valid(ReviewCreateSerializer, request.data)
+        review = services.review_create(
+            user=request.user,
+            experience_id=pk,
+            rating=data["rating"],
+            comment=data.get("comment"),
+        )
+        return Response(review_with_user(review), status=status.HTTP_201_CREATED)
+
+
+class SlotViewSet(viewsets.GenericViewSet):
+    lookup_value_regex = ID_REGEX
+    permission_classes = [Authenticated]
+
+    def destroy(self, request, pk: str):
+        services.slot_delete(user=request.user, slot_id=pk)
+        return Response({"message": "Horario eliminado"})
+
+
+class BookingViewSet(viewsets.GenericViewSet):
+    lookup_value_regex = ID_REGEX
+    permission_classes = [Authenticated]
+
+    def list(self, request):
+        q = _query(BookingListQuerySerializer, request)
+        return Response(
+            selectors.booking_list(
+                user=request.user, status=q.get("status"), page=q["page"], limit=q["limit"]
+            )
+        )
+
+    def retrieve(self, request, pk: str):
+        return Response(selectors.booking_detail(user=request.user, booking_id=pk))
+
+    def create(self, request):
+        data = _valid(BookingCreateSerializer, request.data)
+        key = request.headers.get("Idempotency-Key")
+        if key is not None:
+            code, body, replayed = services.booking_create_idempotent(
+                user=request.user, key=key, data=dict(data)
+            )
+            headers = {"Idempotent-Replayed": "true"} if replayed else None
+            return Response(body, status=code, headers=headers)
+        booking = services.booking_create(
+            user=request.user,
+            experience_id=data["experienceId"],
+            time_slot_id=data["timeSlotId"],
+            guest_count=data["guestCount"],
+            special_requests=data.get("specialRequests"),
+        )
+        # clientSecret must be present and null: payments are out of scope [F14].
+        return Response(
+            {"booking": booking_full(booking), "clientSecret": None},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk: str):
+        return Response(booking_full(services.booking_confirm(user=request.user, booking_id=pk)))
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk: str):
+        return Response(booking_full(services.booking_cancel(user=request.user, booking_id=pk)))
+
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk: str):
+        return Response(booking_full(services.booking_complete(user=request.user, booking_id=pk)))
+
+    @action(detail=True, methods=["post"], url_path="retry-payment")
+    def retry_payment(self, request, pk: str):
+        # Payments are out of scope: the UI shows its own message on this 404 (API.md 7.3).
+        raise NotFound(NOT_FOUND)
+
+
+class HostViewSet(viewsets.ViewSet):
+    permission_classes = [Authenticated]
+
+    @action(detail=False, methods=["get"])
+    def experiences(self, request):
+        return Response(selectors.host_experience_list(user=request.user))
+
+    @action(detail=False, methods=["get"])
+    def bookings(self, request):
+        q = _query(BookingListQuerySerializer, request)
+        return Response(
+            selectors.host_booking_list(
+                user=request.user, status=q.get("status"), page=q["page"], limit=q["limit"]
+            )
+        )
