@@ -21,6 +21,12 @@ class StrictIntegerField(serializers.IntegerField):
 
     default_error_messages = {"invalid": "Debe ser un número entero."}
 
+    def get_value(self, dictionary):
+        # An empty ``?page=`` is bad input, not a request for the default.
+        if self.field_name in dictionary:
+            return dictionary.get(self.field_name)
+        return super().get_value(dictionary)
+
     def to_internal_value(self, data):
         if isinstance(data, bool) or not re.fullmatch(r"\d{1,9}", str(data)):
             self.fail("invalid")
