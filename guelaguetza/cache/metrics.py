@@ -52,14 +52,15 @@ SECONDS = {op: cache_operation_seconds.labels(op) for op in OPS}
 INVALIDATIONS = {k: cache_invalidations_total.labels(k) for k in KINDS}
 
 
-def totals(registry: CollectorRegistry | None = None) -> dict[str, dict[str, float]]:
+def totals(families: Iterable[Metric] | None = None) -> dict[str, dict[str, float]]:
     """``{"hits": {service: n}, "misses": {...}, "errors": {...}}`` summed over processes.
 
-    In multiprocess mode the values come from the files of every worker (so the rate is
-    right under gunicorn); otherwise from this process's counters.
+    ``families`` (e.g. parsed from a /metrics page) if given; else, in multiprocess mode,
+    the files of every worker (so the rate is right under gunicorn); else this process's
+    counters.
     """
-    if registry is not None:
-        families: Iterable[Metric] = registry.collect()
+    if families is not None:
+        pass
     elif os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
@@ -77,7 +78,7 @@ def totals(registry: CollectorRegistry | None = None) -> dict[str, dict[str, flo
     }
     names = {"cache_hits": "hits", "cache_misses": "misses", "cache_errors": "errors"}
     for family in families:
-        kind = names.get(family.name)
+        kind = names.get(family.name.removesuffix("_total"))
         if kind is None:
             continue
         for sample in family.samples:

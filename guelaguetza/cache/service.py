@@ -344,12 +344,13 @@ class CacheService:
             raise ValueError(f"not a namespace pattern of the cache tree: {pattern!r}")
         return ns
 
-    def apply(self, ops: Iterable[tuple[str, str]]) -> None:
+    def apply(self, ops: Iterable[tuple[str, str]], *, strict: bool = False) -> None:
         """Run invalidation ops now, in one pipelined round trip (called after commit).
 
         A key op bumps the key's own generation and unlinks it; a namespace op bumps the
         namespace's generation. If Redis fails, the ops are kept and replayed when it
-        answers again (until then TTLs bound the staleness).
+        answers again (until then TTLs bound the staleness); ``strict`` (ops commands)
+        raises instead.
         """
         ops = list(ops)
         if not ops:
@@ -366,7 +367,9 @@ class CacheService:
                     pipe.unlink(prefix + target)
             pipe.execute()
 
-        if self.call(write, ops[0][1]) is self.FAILED:
+        if strict:
+            write(self.client)
+        elif self.call(write, ops[0][1]) is self.FAILED:
             self._defer(ops)
         SECONDS["invalidate"].observe(_perf() - start)
 
