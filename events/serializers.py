@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from email.utils import parsedate_to_datetime
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events.models import Event, EventCategory
@@ -24,6 +26,8 @@ DEFAULT_LIMIT = 20
 
 _INTEGER = re.compile(r"^\s*\+?(\d{1,9})\s*$")
 # "+02:00" in an unencoded query string arrives as " 02:00".
+# JavaScript also parses a bare year or year-month (as UTC midnight of its first day).
+_YEAR_MONTH = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 _SPACE_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
 
@@ -40,6 +44,9 @@ def parse_datetime_lenient(value: object) -> dt.datetime | None:
     if not text or len(text) > 64:
         return None
     parsed: dt.datetime | None
+    year_month = _YEAR_MONTH.match(text)
+    if year_month:
+        text = f"{year_month.group(1)}-{year_month.group(2) or '01'}-01"
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -55,6 +62,7 @@ def parse_datetime_lenient(value: object) -> dt.datetime | None:
         return None
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class LenientDateTimeField(serializers.Field):
     default_error_messages = {"invalid": INVALID_DATE}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -37,6 +39,11 @@ class EventViewSet(viewsets.GenericViewSet):
             return [permissions.AllowAny()]
         return [Authenticated()]
 
+    @extend_schema(
+        operation_id="events_list",
+        parameters=[EventListQuerySerializer],
+        responses=OpenApiTypes.OBJECT,
+    )
     def list(self, request: Request) -> Response:
         query = EventListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -52,16 +59,19 @@ class EventViewSet(viewsets.GenericViewSet):
             )
         )
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request: Request, event_id: str) -> Response:
         payload = selectors.event_get(event_id=event_id, user_id=_caller_id(request))
         if payload is None:
             raise ApiError(404, services.EVENT_NOT_FOUND)
         return _ok(payload)
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"], url_path="my-rsvps")
     def my_rsvps(self, request: Request) -> Response:
         return _ok(selectors.my_rsvps(user_id=request.user.pk))
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["post", "delete"])
     def rsvp(self, request: Request, event_id: str) -> Response:
         if request.method == "DELETE":
@@ -70,6 +80,7 @@ class EventViewSet(viewsets.GenericViewSet):
         services.event_rsvp_create(user=request.user, event_id=event_id)
         return _done("Asistencia confirmada")
 
+    @extend_schema(request=ReminderBodySerializer, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["post", "delete"])
     def reminder(self, request: Request, event_id: str) -> Response:
         if request.method == "DELETE":

@@ -83,7 +83,13 @@ def test_list_date_bounds_are_inclusive_on_start_date(api_client):
 
 @pytest.mark.parametrize(
     "start",
-    ["2026-07-05", "2026-07-05T00:00:00Z", "2026-07-04T19:00:00-05:00", "2026-07-05T00:00"],
+    [
+        "2026-07-05",
+        "2026-07-05T00:00:00Z",
+        "2026-07-04T19:00:00-05:00",
+        "2026-07-05T00:00",
+        "Sun, 05 Jul 2026 00:00:00 GMT",  # Date.prototype.toUTCString()
+    ],
 )
 def test_list_accepts_lenient_date_forms(api_client, start):
     EventFactory(start_date=at(4, 23))
@@ -92,6 +98,15 @@ def test_list_accepts_lenient_date_forms(api_client, start):
     response = api_client.get("/api/events", {"startDate": start})
 
     assert response.status_code == 200
+    assert ids(response) == [inside.id]
+
+
+def test_list_accepts_bare_year_month(api_client):
+    EventFactory(start_date=at(1, 0) - dt.timedelta(seconds=1))
+    inside = EventFactory(start_date=at(1, 0))
+
+    response = api_client.get("/api/events", {"startDate": "2026-07"})
+
     assert ids(response) == [inside.id]
 
 
@@ -151,6 +166,8 @@ def test_default_page_and_limit(api_client):
         "startDate=not-a-date",
         "endDate=2026-13-45",
         "startDate=99999-01-01",
+        "startDate=2026-13",
+        "endDate=1719792000000",
     ],
 )
 def test_bad_query_params_are_400_json(api_client, query):
