@@ -1,0 +1,238 @@
+"""Shared pieces of the load benchmarks: a gunicorn to drive, a load loop, /metrics.
+
+Everything runs on loopback, bounded in time and request count, and stops by itself.
+The servers are started here with explicit environments (cache on/off, a private Redis),
+so a run is reproducible from the command it prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import multiprocessing as mp
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port: int, path: str = "/health", timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            if conn.getresponse().status < 600:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn on port {port} did not answer {path} in {timeout}s")
+
+
+@contextlib.contextmanager
+def gunicorn(env_overrides: dict[str, str], *, workers: int = 2) -> Iterator[int]:
+    """A gunicorn of the project on a free loopback port, with its own metrics dir."""
+    port = free_port()
+    mdir = tempfile.mkdtemp(prefix="gc-bench-metrics-")
+    env = {
+        **os.environ,
+        "RATE_LIMITS_ENABLED": "false",
+        "PROMETHEUS_MULTIPROC_DIR": mdir,
+        "DJANGO_DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        **env_overrides,
+    }
+    cmd = [
+        PYTHON, "-m", "gunicorn", "guelaguetza.wsgi:application",
+        "--config", str(ROOT / "gunicorn.conf.py"),
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        wait_http(port)
+        yield port
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        shutil.rmtree(mdir, ignore_errors=True)
+
+
+# -- the load loop ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Req:
+    name: str  # a route family for the report, never an id
+    method: str
+    path: str
+    token: str | None = None
+    body: bytes | None = None
+
+
+@dataclass
+class PhaseResult:
+    latencies_ms: list[float] = field(default_factory=list)
+    by_name: dict[str, int] = field(default_factory=dict)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    elapsed: float = 0.0
+
+    def merge(self, other: PhaseResult) -> None:
+        self.latencies_ms.extend(other.latencies_ms)
+        for k, v in other.by_name.items():
+            self.by_name[k] = self.by_name.get(k, 0) + v
+        for k, v in other.statuses.items():
+            self.statuses[k] = self.statuses.get(k, 0) + v
+        self.errors += other.errors
+
+
+def send(port: int, req: Req) -> int:
+    headers = {"Accept": "application/json"}
+    if req.token:
+        headers["Authorization"] = f"Bearer {req.token}"
+    if req.body is not None:
+        headers["Content-Type"] = "application/json"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(req.method, req.path, body=req.body, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+def _worker(port, make_request, seconds, max_requests, seed, out_q, threads):
+    import threading
+
+    result = PhaseResult()
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def loop(tseed: int) -> None:
+        rng = random.Random(tseed)
+        local = PhaseResult()
+        count = 0
+        while time.monotonic() < deadline and count < max_requests:
+            req = make_request(rng)
+            t0 = time.perf_counter()
+            try:
+                status = send(port, req)
+            except (OSError, http.client.HTTPException):
+                local.errors += 1
+                continue
+            local.latencies_ms.append((time.perf_counter() - t0) * 1000)
+            local.by_name[req.name] = local.by_name.get(req.name, 0) + 1
+            local.statuses[status] = local.statuses.get(status, 0) + 1
+            count += 1
+        with lock:
+            result.merge(local)
+
+    ts = [threading.Thread(target=loop, args=(seed * 1000 + i,)) for i in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    out_q.put(result)
+
+
+def run_load(
+    port: int,
+    make_request: Callable[[random.Random], Req],
+    *,
+    seconds: float,
+    procs: int = 2,
+    threads: int = 4,
+    max_requests: int = 200_000,
+    seed: int = 1,
+) -> PhaseResult:
+    """Closed-loop load: procs x threads clients, each sending one request at a time
+    until ``seconds`` pass or ``max_requests`` per thread are sent."""
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    ps = [
+        ctx.Process(
+            target=_worker,
+            args=(port, make_request, seconds, max_requests, seed + i, q, threads),
+        )
+        for i in range(procs)
+    ]
+    t0 = time.perf_counter()
+    for p in ps:
+        p.start()
+    total = PhaseResult()
+    for _ in ps:
+        total.merge(q.get(timeout=seconds + 120))
+    for p in ps:
+        p.join()
+    total.elapsed = time.perf_counter() - t0
+    return total
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def summary(result: PhaseResult) -> dict:
+    n = len(result.latencies_ms)
+    return {
+        "requests": n,
+        "seconds": round(result.elapsed, 2),
+        "throughput_rps": round(n / result.elapsed, 1) if result.elapsed else 0.0,
+        "p50_ms": round(percentile(result.latencies_ms, 50), 2),
+        "p95_ms": round(percentile(result.latencies_ms, 95), 2),
+        "p99_ms": round(percentile(result.latencies_ms, 99), 2),
+        "status_5xx": sum(v for k, v in result.statuses.items() if k >= 500),
+        "status_4xx": sum(v for k, v in result.statuses.items() if 400 <= k < 500),
+        "transport_errors": result.errors,
+        "by_route": dict(sorted(result.by_name.items())),
+    }
+
+
+# -- /metrics ---------------------------------------------------------------------------
+def scrape(port: int) -> dict[str, float]:
+    """Sum of samples per metric name (labels folded), from one /metrics scrape."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {}
+    if os.environ.get("METRICS_TOKEN"):
+        headers["Authorization"] = f"Bearer {os.environ['METRICS_TOKEN']}"
+    conn.request("GET", "/metrics", headers=headers)
+    text = conn.getresponse().read().decode()
+    conn.close()
+    totals: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name_labels, _, value = line.rpartition(" ")
+        name = name_labels.split("{", 1)[0]
+        with contextlib.suppress(ValueError):
+            totals[name] = totals.get(name, 0.0) + float(value)
+    return totals
+
+
+def delta(after: dict[str, float], before: dict[str, float], name: str) -> float:
+    return after.get(name, 0.0) - before.get(name, 0.0)

@@ -1,0 +1,279 @@
+"""Festival load: cached vs uncached on the same code, beside a constant-bytes floor.
+
+    .venv/bin/python bench/load.py [--seconds 20] [--warmup 5] [--procs 2] [--threads 4]
+
+Needs seeded data (`manage.py seed_demo --users 100000 --events 1000 --experiences 500`
+for the README figures). Starts its own gunicorn twice on loopback (CACHE_ENABLED=true,
+then false; rate limits off), drives a Zipf-skewed mix of anonymous and signed-in reads
+with ~2% writes, and reads hit rate and DB queries per request from /metrics. Writes a
+JSON file and a PNG chart to bench/out/. It prints figures; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guelaguetza.settings")
+
+from bench._harness import ROOT, Req, delta, gunicorn, run_load, scrape, summary
+
+WRITE_SHARE = 0.02
+
+
+class Zipf:
+    """Pick items with probability ~ 1/rank^s (the hot few dominate, as at the festival)."""
+
+    def __init__(self, items: list, s: float = 1.1) -> None:
+        self.items = items
+        weights = [1 / (i + 1) ** s for i in range(len(items))]
+        self.cum = list(itertools.accumulate(weights))
+
+    def pick(self, rng: random.Random):
+        return rng.choices(self.items, cum_weights=self.cum, k=1)[0]
+
+
+def load_fixture(signed_in_users: int) -> dict:
+    """Ids to request and access tokens for signed-in clients, read from the database."""
+    import django
+
+    django.setup()
+    from accounts.models import User
+    from accounts.tokens import access_token_issue
+    from events.models import Event
+    from experiences.models import Experience, ExperienceTimeSlot
+
+    users = list(User.objects.order_by("-stats__xp", "id").values_list("id", flat=True)[:5000])
+    if not users:
+        sys.exit("No users: run `manage.py seed_demo` first.")
+    signed = list(User.objects.filter(id__in=users[:signed_in_users]))
+    events = list(Event.objects.order_by("start_date", "id").values_list("id", flat=True)[:2000])
+    exps = list(
+        Experience.objects.filter(is_active=True)
+        .order_by("-created_at", "id")
+        .values_list("id", flat=True)[:1000]
+    )
+    today = dt.date.today()
+    slot_days = {
+        exp: str(day)
+        for exp, day in ExperienceTimeSlot.objects.filter(
+            experience_id__in=exps, date__gte=today, is_available=True
+        ).values_list("experience_id", "date")
+    }
+    slots = list(
+        ExperienceTimeSlot.objects.filter(
+            experience_id__in=exps, date__gte=today, is_available=True
+        ).values_list("id", "experience_id")[:5000]
+    )
+    months = sorted({(d.year, d.month) for d in Event.objects.values_list("start_date", flat=True)})
+    return {
+        "users": users,
+        "tokens": [access_token_issue(u).token for u in signed],
+        "events": events,
+        "experiences": exps,
+        "slot_days": slot_days,
+        "slots": slots,
+        "months": months or [(today.year, today.month)],
+    }
+
+
+def make_mix(fx: dict):
+    users, events, exps = Zipf(fx["users"]), Zipf(fx["events"]), Zipf(fx["experiences"])
+    pages = Zipf(list(range(1, 51)))
+    slots = fx["slots"]
+    tokens = fx["tokens"]
+    months = fx["months"]
+    cats = ["TOUR", "TALLER", "DEGUSTACION", "CLASE", "VISITA"]
+
+    def month_bounds(rng: random.Random) -> str:
+        y, m = rng.choice(months)
+        start = dt.datetime(y, m, 1, tzinfo=dt.UTC)
+        end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(milliseconds=1)
+        fmt = "%Y-%m-%dT%H:%M:%S.000Z"
+        return f"startDate={start.strftime(fmt)}&endDate={end.strftime(fmt)}"
+
+    def read(rng: random.Random) -> Req:
+        token = rng.choice(tokens) if tokens and rng.random() < 0.5 else None
+        r = rng.random()
+        if r < 0.20:
+            return Req(
+                "leaderboard",
+                "GET",
+                f"/api/gamification/leaderboard?page={pages.pick(rng)}&limit=20",
+            )
+        if r < 0.30 and token:
+            return Req("me_stats", "GET", "/api/gamification/me/stats", token)
+        if r < 0.35 and token:
+            return Req("me_badges", "GET", "/api/gamification/me/badges", token)
+        if r < 0.40:
+            return Req("user_stats", "GET", f"/api/gamification/users/{users.pick(rng)}/stats")
+        if r < 0.55:
+            return Req(
+                "events_list", "GET", f"/api/events?page=1&limit=50&{month_bounds(rng)}", token
+            )
+        if r < 0.68:
+            return Req("event_detail", "GET", f"/api/events/{events.pick(rng)}", token)
+        if r < 0.78:
+            q = f"page={min(pages.pick(rng), 5)}&limit=10"
+            if rng.random() < 0.3:
+                q += f"&category={rng.choice(cats)}"
+            return Req("experiences_list", "GET", f"/api/bookings/experiences?{q}")
+        exp = exps.pick(rng)
+        if r < 0.90 or exp not in fx["slot_days"]:
+            return Req("experience_detail", "GET", f"/api/bookings/experiences/{exp}")
+        return Req(
+            "experience_slots", "GET",
+            f"/api/bookings/experiences/{exp}/slots?startDate={fx['slot_days'][exp]}",
+        )  # fmt: skip
+
+    def write(rng: random.Random) -> Req:
+        token = rng.choice(tokens)
+        r = rng.random()
+        if r < 0.3:
+            return Req("w_checkin", "POST", "/api/gamification/me/check-in", token)
+        if r < 0.55:
+            return Req("w_rsvp", "POST", f"/api/events/{events.pick(rng)}/rsvp", token)
+        if r < 0.8:
+            return Req("w_unrsvp", "DELETE", f"/api/events/{events.pick(rng)}/rsvp", token)
+        slot_id, exp_id = rng.choice(slots)
+        body = json.dumps({"experienceId": exp_id, "timeSlotId": slot_id, "guestCount": 1})
+        return Req("w_booking", "POST", "/api/bookings/bookings", token, body.encode())
+
+    def mix(rng: random.Random) -> Req:
+        return write(rng) if tokens and rng.random() < WRITE_SHARE else read(rng)
+
+    return mix
+
+
+def leaderboard_only(rng: random.Random) -> Req:
+    return Req("leaderboard", "GET", "/api/gamification/leaderboard?page=1&limit=20")
+
+
+def floor(rng: random.Random) -> Req:
+    return Req("floor", "GET", "/api/bench/floor")
+
+
+def measure(port: int, make, args, label: str) -> dict:
+    run_load(port, make, seconds=args.warmup, procs=args.procs, threads=args.threads, seed=7)
+    before = scrape(port)
+    result = run_load(port, make, seconds=args.seconds, procs=args.procs, threads=args.threads)
+    after = scrape(port)
+    out = summary(result)
+    hits = delta(after, before, "cache_hits_total")
+    misses = delta(after, before, "cache_misses_total")
+    queries = delta(after, before, "django_db_execute_total")
+    requests = max(1, out["requests"])
+    out["hit_rate_pct"] = round(100 * hits / (hits + misses), 2) if hits + misses else None
+    out["db_queries_per_request"] = round(queries / requests, 3)
+    out["cache_errors"] = delta(after, before, "cache_errors_total")
+    print(
+        f"{label:<22} {out['throughput_rps']:>8.1f} req/s  p50 {out['p50_ms']:>7.2f}  "
+        f"p95 {out['p95_ms']:>7.2f}  p99 {out['p99_ms']:>7.2f} ms  "
+        f"hit {out['hit_rate_pct']}%  q/req {out['db_queries_per_request']}  "
+        f"5xx {out['status_5xx']}",
+        flush=True,
+    )
+    return out
+
+
+def chart(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = list(results)
+    pcts = ["p50_ms", "p95_ms", "p99_ms"]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    width = 0.8 / len(pcts)
+    for i, p in enumerate(pcts):
+        ax.bar(
+            [x + i * width for x in range(len(labels))],
+            [results[label][p] for label in labels],
+            width,
+            label=p.replace("_ms", ""),
+        )
+    ax.set_xticks([x + width for x in range(len(labels))], labels, rotation=15)
+    ax.set_ylabel("latency (ms)")
+    ax.set_yscale("log")
+    ax.set_title("Guelaguetza Connect: latency percentiles, cached vs uncached")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--warmup", type=float, default=5)
+    ap.add_argument("--procs", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    ap.add_argument("--signed-in", type=int, default=200, help="distinct signed-in users")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "out"))
+    args = ap.parse_args()
+
+    fx = load_fixture(args.signed_in)
+    mix = make_mix(fx)
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(
+        f"data: {len(fx['users'])} users sampled, {len(fx['events'])} events, "
+        f"{len(fx['experiences'])} experiences; clients {args.procs}x{args.threads}, "
+        f"gunicorn workers {args.workers}, {args.seconds:.0f}s per phase after {args.warmup:.0f}s"
+    )
+    results: dict[str, dict] = {}
+    bench_env = {"BENCH_ENDPOINTS_ENABLED": "true"}
+    with gunicorn({**bench_env, "CACHE_ENABLED": "true"}, workers=args.workers) as port:
+        results["floor"] = measure(port, floor, args, "floor (constant bytes)")
+        results["leaderboard cached"] = measure(port, leaderboard_only, args, "leaderboard cached")
+        results["mix cached"] = measure(port, mix, args, "mix cached")
+    with gunicorn({**bench_env, "CACHE_ENABLED": "false"}, workers=args.workers) as port:
+        results["leaderboard uncached"] = measure(
+            port, leaderboard_only, args, "leaderboard uncached"
+        )
+        results["mix uncached"] = measure(port, mix, args, "mix uncached")
+
+    ratios = {
+        "leaderboard_cached_vs_floor": round(
+            results["leaderboard cached"]["throughput_rps"] / results["floor"]["throughput_rps"], 3
+        ),
+        "mix_cached_vs_uncached": round(
+            results["mix cached"]["throughput_rps"] / results["mix uncached"]["throughput_rps"], 2
+        ),
+        "leaderboard_cached_vs_uncached": round(
+            results["leaderboard cached"]["throughput_rps"]
+            / results["leaderboard uncached"]["throughput_rps"],
+            2,
+        ),
+    }
+    print("ratios:", json.dumps(ratios))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    payload = {
+        "command": " ".join(sys.argv),
+        "args": vars(args),
+        "results": results,
+        "ratios": ratios,
+    }
+    (out / f"load-{stamp}.json").write_text(json.dumps(payload, indent=2))
+    (out / "load-latest.json").write_text(json.dumps(payload, indent=2))
+    try:
+        chart(results, out / "load-latest.png")
+        print(f"wrote {out / f'load-{stamp}.json'} and {out / 'load-latest.png'}")
+    except ImportError:
+        print(
+            f"wrote {out / f'load-{stamp}.json'} (no chart: `make bench-deps` installs matplotlib)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Redis outage drill: the app under load while its Redis dies, comes back, hangs, resumes.
+
+    .venv/bin/python bench/redis_outage.py [--seconds 10] [--procs 2] [--threads 4]
+
+Starts a private redis-server on a spare loopback port (never the shared one) and a
+gunicorn of the project using it, drives the festival read mix of bench/load.py, and:
+kills Redis (SIGKILL), restarts it, hangs it (SIGSTOP), resumes it (SIGCONT). Reports
+per phase: 5xx (must be 0), p50/p99, p99 added over the cached baseline and over the
+same mix with the cache switched off (what a dead cache can at best cost: the breaker
+turns the cache off), and how long the hit rate takes to recover after Redis returns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guelaguetza.settings")
+
+from bench._harness import ROOT, delta, free_port, gunicorn, run_load, scrape, summary
+from bench.load import load_fixture, make_mix
+
+
+class PrivateRedis:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="gc-outage-redis-")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        import redis
+
+        client = redis.Redis(port=self.port, socket_timeout=0.5)
+        for _ in range(100):
+            with contextlib.suppress(redis.RedisError):
+                if client.ping():
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def kill(self) -> None:
+        assert self.proc
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def pause(self) -> None:
+        assert self.proc
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc
+        self.proc.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def phase(port, mix, args, label, *, watch_recovery_from=None, seconds=None):
+    """Run the mix for one phase; optionally poll /metrics for hit-rate recovery."""
+    box = {}
+    secs = seconds or args.seconds
+    t = threading.Thread(
+        target=lambda: box.update(
+            r=run_load(port, mix, seconds=secs, procs=args.procs, threads=args.threads)
+        )
+    )
+    before = scrape(port)
+    t0 = time.monotonic()
+    t.start()
+    recovered_after = None
+    if watch_recovery_from is not None:
+        prev = before
+        while t.is_alive():
+            time.sleep(0.25)
+            now = scrape(port)
+            hits = delta(now, prev, "cache_hits_total")
+            misses = delta(now, prev, "cache_misses_total")
+            prev = now
+            if hits + misses and 100 * hits / (hits + misses) >= 0.9 * watch_recovery_from:
+                recovered_after = round(time.monotonic() - t0, 2)
+                break
+    t.join()
+    after = scrape(port)
+    out = summary(box["r"])
+    hits = delta(after, before, "cache_hits_total")
+    misses = delta(after, before, "cache_misses_total")
+    out["hit_rate_pct"] = round(100 * hits / (hits + misses), 2) if hits + misses else None
+    out["cache_errors"] = delta(after, before, "cache_errors_total")
+    if watch_recovery_from is not None:
+        out["hit_rate_recovered_after_s"] = recovered_after
+    print(
+        f"{label:<26} 5xx {out['status_5xx']:>3}  p50 {out['p50_ms']:>7.2f}  "
+        f"p99 {out['p99_ms']:>7.2f} ms  hit {out['hit_rate_pct']}%  "
+        f"cache errors {out['cache_errors']:.0f}"
+        + (f"  recovered after {recovered_after}s" if watch_recovery_from is not None else ""),
+        flush=True,
+    )
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--procs", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "out"))
+    args = ap.parse_args()
+
+    mix = make_mix(load_fixture(200))
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    results = {}
+    with gunicorn({"CACHE_ENABLED": "false"}, workers=args.workers) as port:
+        run_load(port, mix, seconds=3, procs=args.procs, threads=args.threads)
+        results["uncached reference"] = phase(port, mix, args, "uncached reference")
+
+    redis_srv = PrivateRedis()
+    redis_srv.start()
+    try:
+        env = {"CACHE_ENABLED": "true", "REDIS_URL": f"redis://127.0.0.1:{redis_srv.port}/0"}
+        with gunicorn(env, workers=args.workers) as port:
+            run_load(port, mix, seconds=5, procs=args.procs, threads=args.threads)
+            base = results["baseline (cached)"] = phase(port, mix, args, "baseline (cached)")
+            redis_srv.kill()
+            results["redis killed"] = phase(port, mix, args, "redis killed")
+            redis_srv.start()
+            results["redis restarted"] = phase(
+                port, mix, args, "redis restarted", watch_recovery_from=base["hit_rate_pct"]
+            )
+            redis_srv.pause()
+            results["redis hung: breaker opening"] = phase(
+                port, mix, args, "hung: breaker opening", seconds=2
+            )
+            results["redis hung: breaker open"] = phase(port, mix, args, "hung: breaker open")
+            redis_srv.resume()
+            results["redis resumed"] = phase(
+                port, mix, args, "redis resumed", watch_recovery_from=base["hit_rate_pct"]
+            )
+    finally:
+        redis_srv.stop()
+
+    uncached_p99 = results["uncached reference"]["p99_ms"]
+    for r in results.values():
+        r["p99_added_vs_cached_ms"] = round(r["p99_ms"] - base["p99_ms"], 2)
+        r["p99_added_vs_uncached_ms"] = round(r["p99_ms"] - uncached_p99, 2)
+    total_5xx = sum(r["status_5xx"] for r in results.values())
+    print(f"total 5xx: {total_5xx}")
+    print(
+        "p99 added with Redis hung, breaker open: "
+        f"{results['redis hung: breaker open']['p99_added_vs_uncached_ms']} ms over the "
+        f"uncached reference, {results['redis hung: breaker open']['p99_added_vs_cached_ms']} "
+        "ms over the cached baseline"
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {"command": " ".join(sys.argv), "results": results, "total_5xx": total_5xx}
+    (out / "redis-outage-latest.json").write_text(json.dumps(payload, indent=2))
+    print(f"wrote {out / 'redis-outage-latest.json'}")
+
+
+if __name__ == "__main__":
+    main()
