@@ -1,0 +1,25 @@
+"""gunicorn settings for `make run` (scripts/start.sh) and the Docker image.
+
+Environment: PORT (3005), WEB_CONCURRENCY (2 workers), GUNICORN_TIMEOUT (30 s),
+PROMETHEUS_MULTIPROC_DIR (set by scripts/start.sh: metrics of every worker in one scrape).
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '3005')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 10
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+# Workers import the app themselves (no preload): each opens its own DB and Redis
+# connections and its own prometheus_client multiprocess files.
+preload_app = False
+
+
+def child_exit(server, worker):
+    """A worker's live gauges must not outlive it in the aggregated scrape."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,90 @@
+"""Every error under /api is JSON in the API.md 1.4 shape, never an HTML page."""
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import path
+from rest_framework.views import APIView
+
+from guelaguetza import urls as project_urls
+
+
+class BoomApi(APIView):
+    def get(self, request):
+        raise RuntimeError("boom")
+
+
+def boom_plain(request):
+    raise RuntimeError("boom")
+
+
+urlpatterns = [
+    path("api/test-boom-drf", BoomApi.as_view()),
+    path("api/test-boom-plain", boom_plain),
+    *project_urls.urlpatterns,
+]
+handler404 = project_urls.handler404
+handler500 = project_urls.handler500
+
+pytestmark = pytest.mark.django_db
+
+
+def _assert_api_error(response, status, message):
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["success"] is False
+    assert body["error"] == body["message"] == message
+
+
+def test_malformed_json_is_400_json(api_client):
+    response = api_client.post("/api/auth/login", data="{not json", content_type="application/json")
+    _assert_api_error(response, 400, "JSON inválido")
+
+
+def test_json_that_is_not_an_object_is_422(api_client):
+    response = api_client.post("/api/auth/login", data="[1, 2]", content_type="application/json")
+    assert response.status_code == 422
+
+
+def test_unknown_api_route_is_json_404(api_client):
+    _assert_api_error(api_client.get("/api/no-such-thing"), 404, "Recurso no encontrado")
+    _assert_api_error(api_client.post("/api/auth/nope"), 404, "Recurso no encontrado")
+
+
+@override_settings(DEBUG=True)
+def test_unknown_api_route_is_json_even_in_debug(api_client):
+    _assert_api_error(api_client.get("/api/no-such-thing"), 404, "Recurso no encontrado")
+
+
+def test_trailing_slash_is_not_redirected(api_client):
+    response = api_client.post("/api/auth/login/", {}, format="json")
+    _assert_api_error(response, 404, "Recurso no encontrado")
+
+
+def test_unknown_root_route_is_json_404(api_client):
+    _assert_api_error(api_client.get("/nothing-here"), 404, "Recurso no encontrado")
+
+
+def test_wrong_method_is_json_405(api_client):
+    _assert_api_error(api_client.get("/api/auth/login"), 405, "Método no permitido")
+    _assert_api_error(api_client.delete("/api/auth/me"), 405, "Método no permitido")
+
+
+def test_unsupported_media_type_is_json_415(api_client):
+    response = api_client.post("/api/auth/login", data="a=b", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.json()["success"] is False
+
+
+@pytest.mark.urls(__name__)
+def test_unhandled_error_in_drf_view_is_json_500():
+    client = Client(raise_request_exception=False)
+    _assert_api_error(client.get("/api/test-boom-drf"), 500, "Error interno del servidor")
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("debug", [False, True])
+def test_unhandled_error_in_plain_view_under_api_is_json_500(settings, debug):
+    settings.DEBUG = debug
+    client = Client(raise_request_exception=False)
+    _assert_api_error(client.get("/api/test-boom-plain"), 500, "Error interno del servidor")
