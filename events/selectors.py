@@ -100,6 +100,9 @@ def user_rsvps(*, user_id: str) -> dict:
 
     ``events`` is the my-rsvps payload (EventItems with hasRSVP/hasReminder, startDate
     asc); the id lists are the event ids the user RSVP'd to / has a reminder for.
+    The user's own RSVP/reminder changes and any edit of those events clear it at once;
+    the ``rsvpCount`` it embeds follows *other* users' RSVPs within its 2 min TTL
+    (clearing every attendee's key on each RSVP would cost O(attendees) per write).
     """
 
     def load() -> dict:
