@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from accounts.models import RefreshToken, User
 
@@ -24,6 +25,7 @@ class UserAdmin(admin.ModelAdmin):
     search_fields = ("email", "nombre")
     list_filter = ("role", BannedFilter)
     ordering = ("email",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ("id", "password", "created_at", "updated_at", "last_login")
     fieldsets = (
         (None, {"fields": ("id", "email", "password")}),

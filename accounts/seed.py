@@ -1,0 +1,93 @@
+"""seed_demo's accounts step: the three demo logins of API.md 4, plus ``--users N``
+random users (emails ``seed.user.<n>@example.mx``, password ``password123``).
+
+Idempotent: existing emails are left alone (bulk_create with ignore_conflicts). The
+random users share one password hash, computed once: bcrypt at cost 12 per user would
+take minutes for thousands of users. bulk_create fires no post_save; new users are in
+no cached payload, so there is nothing to invalidate.
+"""
+
+from __future__ import annotations
+
+import random
+
+from django.contrib.auth.hashers import make_password
+
+from accounts.models import Role, User
+
+BATCH = 5000
+DEMO_USERS = [
+    # email, password, nombre, apellido, region, role, staff
+    ("demo@guelaguetza.mx", "password123", "Usuario", "Demo", "Valles Centrales", Role.USER, False),
+    (
+        "artesano@guelaguetza.mx",
+        "password123",
+        "Artesano",
+        "Oaxaqueño",
+        "Sierra Norte",
+        Role.USER,
+        False,
+    ),
+    (
+        "admin@guelaguetza.mx",
+        "admin123",
+        "Admin",
+        "Guelaguetza",
+        "Valles Centrales",
+        Role.ADMIN,
+        True,
+    ),
+]
+NOMBRES = ["María", "José", "Guadalupe", "Juan", "Rosa", "Pedro", "Carmen", "Luis", "Elena"]
+APELLIDOS = ["López", "Martínez", "Hernández", "García", "Cruz", "Ruiz", "Santiago", "Pérez"]
+REGIONES = ["Valles Centrales", "Sierra Norte", "Istmo", "Costa", "Mixteca", "Cañada"]
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--users", type=int, default=0, help="random users to add (total)")
+
+
+def run(*, options: dict, stdout) -> None:
+    demo = [
+        User(
+            email=email,
+            password=make_password(password),
+            nombre=nombre,
+            apellido=apellido,
+            region=region,
+            role=role,
+            is_staff=staff,
+            is_superuser=staff,
+        )
+        for email, password, nombre, apellido, region, role, staff in DEMO_USERS
+        if not User.objects.filter(email=email).exists()
+    ]
+    User.objects.bulk_create(demo, ignore_conflicts=True)
+    stdout.write(f"accounts: {len(demo)} demo logins created ({3 - len(demo)} existed)")
+
+    wanted = max(0, int(options.get("users") or 0))
+    if not wanted:
+        return
+    existing = set(
+        User.objects.filter(email__startswith="seed.user.").values_list("email", flat=True)
+    )
+    todo = [n for n in range(1, wanted + 1) if f"seed.user.{n}@example.mx" not in existing]
+    rng = random.Random(2024)
+    password = make_password("password123")
+    for start in range(0, len(todo), BATCH):
+        chunk = todo[start : start + BATCH]
+        User.objects.bulk_create(
+            [
+                User(
+                    email=f"seed.user.{n}@example.mx",
+                    password=password,
+                    nombre=rng.choice(NOMBRES),
+                    apellido=rng.choice(APELLIDOS),
+                    region=rng.choice(REGIONES),
+                )
+                for n in chunk
+            ],
+            ignore_conflicts=True,
+        )
+        stdout.write(f"accounts: random users {start + len(chunk)}/{len(todo)}")
+    stdout.write(f"accounts: {len(todo)} random users created ({wanted - len(todo)} existed)")
