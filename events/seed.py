@@ -74,7 +74,8 @@ def add_arguments(parser) -> None:
 
 def build_events(count: int, *, seed: int = 2026) -> list[Event]:
     """``count`` unsaved events: categories in turn (all seven appear from 7 events on),
-    days spread over July 2026, festival-local hours, unique titles."""
+    days spread over July 2026 in festival-local time (an evening of July 31 is August 1
+    in UTC), unique titles."""
     rng = random.Random(seed)
     categories = list(EventCategory)
     events = []
@@ -85,12 +86,13 @@ def build_events(count: int, *, seed: int = 2026) -> list[Event]:
         base = names[turn % len(names)]
         edition = turn // len(names)
         title = f"{base} · Guelaguetza 2026" + (f" ({edition + 1})" if edition else "")
-        day = 1 + (i * 31) // max(count, 1)
+        day = 1 + (i * 30) // max(count - 1, 1)  # July 1 to July 31
         local = dt.datetime(2026, 7, day, rng.randint(9, 21), rng.choice((0, 30)))
         start = local.replace(tzinfo=FESTIVAL_TZ).astimezone(dt.UTC)
         venue, lat, lon = rng.choice(VENUES)
-        # Lunes del Cerro (the last two Mondays of July) are the official performances.
-        official = category in OFFICIAL or (local.weekday() == 0 and day >= 20)
+        # Ceremonies and parades are the official programme, and every other dance
+        # (the delegations' performances at the Auditorio); the rest is fringe.
+        official = category in OFFICIAL or (category == EventCategory.DANZA and turn % 2 == 0)
         events.append(
             Event(
                 title=title,

@@ -14,9 +14,13 @@ def test_seed_creates_n_events_of_every_category_in_july_2026():
     events = list(Event.objects.all())
     assert len(events) == 30
     assert {e.category for e in events} == set(EventCategory.values)
-    assert all((e.start_date.year, e.start_date.month) == (2026, 7) for e in events)
+    local = [e.start_date.astimezone(seed.FESTIVAL_TZ) for e in events]
+    assert all((d.year, d.month) == (2026, 7) for d in local)
+    assert {d.day for d in local} >= {1, 15, 31}
     assert len({e.title for e in events}) == 30
-    assert any(e.is_official for e in events) and not all(e.is_official for e in events)
+    official = {e.category for e in events if e.is_official}
+    assert official == {"DANZA", "CEREMONIA", "DESFILE"}
+    assert not all(e.is_official for e in events)
 
 
 @pytest.mark.django_db
