@@ -251,3 +251,29 @@ def test_signed_in_list_read_at_steady_state_runs_no_sql(
 
     item = response.json()["data"]["events"][0]
     assert item["hasRSVP"] is True and item["rsvpCount"] == 1
+
+
+def test_real_bearer_token_identifies_the_caller_with_only_the_auth_query(
+    api_client, user, django_assert_num_queries
+):
+    from accounts.tokens import access_token_issue
+
+    event = EventFactory()
+    EventRSVPFactory(event=event, user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_issue(user).token}")
+    api_client.get("/api/events")
+
+    # The one query left is the authentication's user lookup; the events read is cached.
+    with django_assert_num_queries(1):
+        item = api_client.get("/api/events").json()["data"]["events"][0]
+    assert item["hasRSVP"] is True
+
+
+def test_demo_or_bad_token_is_anonymous_on_the_list(api_client):
+    EventFactory()
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer demo_token_123")
+
+    response = api_client.get("/api/events")
+
+    assert response.status_code == 200
+    assert "hasRSVP" not in response.json()["data"]["events"][0]
