@@ -57,7 +57,7 @@ def run(*, options: dict, stdout) -> None:
     missing = list(
         User.objects.filter(stats__isnull=True).order_by("pk").values_list("pk", "email")
     )
-    stdout.write(f"gamification: stats for {len(missing)} users without them")
+    stdout.write(f"gamification: stats for {len(missing)} users without them\n")
     demo_ids = []
     made = 0
     for start in range(0, len(missing), BATCH):
@@ -79,7 +79,7 @@ def run(*, options: dict, stdout) -> None:
         # ignore_conflicts: a row created meanwhile (a check-in) is kept as it is.
         UserStats.objects.bulk_create(rows, ignore_conflicts=True)
         made += len(rows)
-        stdout.write(f"gamification: {made}/{len(missing)} stats rows")
+        stdout.write(f"gamification: {made}/{len(missing)} stats rows\n")
 
     # Demo users' badges go through the award service (XP and caches follow).
     for user in User.objects.filter(email__in=DEMO_STATS):
@@ -90,4 +90,4 @@ def run(*, options: dict, stdout) -> None:
         cache.cascade("xp_changed", user_id=user.pk)
     # bulk_create fires no post_save: every leaderboard page is stale now.
     cache.invalidate("leaderboard:*")
-    stdout.write(f"gamification: done ({len(demo_ids)} demo users)")
+    stdout.write(f"gamification: done ({len(demo_ids)} demo users)\n")

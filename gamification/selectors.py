@@ -12,7 +12,10 @@ index size, not the heap, for the tail), and serves leaderboard pages in order w
 LIMIT; the result is then cached under user:{id}:rank (5 min) and invalidated by the
 user's own XP changes. A Redis sorted set would give O(log n) ranks but needs a second
 source of truth kept in step with every XP write (and rebuilt after eviction); at 100k
-rows the index is fast enough and can never disagree with the table.
+rows the index is fast enough and can never disagree with the table. Measured on 100k
+seeded rows (EXPLAIN ANALYZE): a top-1 % user's COUNT is an index-only scan, 9 buffers,
+0.3 ms; a median user's ~11 ms; for the bottom of the board the planner rightly prefers
+one sequential pass (~15 ms, 1137 buffers), which the rank cache then absorbs.
 """
 
 from __future__ import annotations
@@ -111,11 +114,20 @@ def badges_unlocked(*, user_id: str) -> list[dict]:
 # -- leaderboard -----------------------------------------------------------------------
 def _leaderboard_load(page: int, limit: int) -> dict:
     offset = (page - 1) * limit
+    # The page off the (xp desc, user_id) index alone, then its users by primary key: a
+    # join in the same query would look up the user of every skipped row too (a deep
+    # page at 100k rows: ~200 ms with the join, ~20 ms without).
     rows = list(
-        UserStats.objects.order_by("-xp", "user_id").values(
-            "user_id", "xp", "user__nombre", "user__avatar"
-        )[offset : offset + limit]
+        UserStats.objects.order_by("-xp", "user_id").values("user_id", "xp")[
+            offset : offset + limit
+        ]
     )
+    users = {
+        u["id"]: u
+        for u in get_user_model()
+        .objects.filter(pk__in=[r["user_id"] for r in rows])
+        .values("id", "nombre", "avatar")
+    }
     entries: list[dict] = []
     for index, row in enumerate(rows):
         if index and row["xp"] == rows[index - 1]["xp"]:
@@ -124,12 +136,14 @@ def _leaderboard_load(page: int, limit: int) -> dict:
             rank = offset + index + 1  # everything before it on the order has more xp
         else:
             rank = rank_for_xp(row["xp"])  # a page may start inside a tie group
+        # A user deleted between the two queries: keep the row (ranks stay right).
+        user = users.get(row["user_id"], {"nombre": "", "avatar": None})
         entries.append(
             {
                 "rank": rank,
                 "userId": row["user_id"],
-                "nombre": row["user__nombre"],
-                "avatar": row["user__avatar"],
+                "nombre": user["nombre"],
+                "avatar": user["avatar"],
                 "xp": row["xp"],
                 "level": level_for(row["xp"]),
             }
