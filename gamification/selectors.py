@@ -34,6 +34,11 @@ USER_NOT_FOUND = "Usuario no encontrado"
 
 
 # -- stats and rank --------------------------------------------------------------------
+class _NoStatsRow(Exception):
+    """Raised through cache.wrap so that zeros of a row-less user are never stored:
+    /me/stats of that user must still find no cached value and create the row."""
+
+
 def _stats_load(user_id: str, *, create: bool) -> dict:
     if create:
         row, _ = UserStats.objects.get_or_create(user_id=user_id)
@@ -44,7 +49,7 @@ def _stats_load(user_id: str, *, create: bool) -> dict:
             # neither writes anything.
             if not get_user_model().objects.filter(pk=user_id).exists():
                 raise ApiError(404, USER_NOT_FOUND)
-            return out.stats_payload(xp=0, current_streak=0, longest_streak=0)
+            raise _NoStatsRow
     return out.stats_payload(
         xp=row.xp, current_streak=row.current_streak, longest_streak=row.longest_streak
     )
@@ -66,9 +71,12 @@ def stats_get(*, user_id: str, create: bool = False) -> dict:
     ``create`` (for /me/stats) creates a missing row, as API.md says; otherwise an
     unknown user raises a 404 ApiError and nothing is written (F7).
     """
-    stats = cache.wrap(
-        keys.user_stats(user_id=user_id), lambda: _stats_load(user_id, create=create)
-    )
+    try:
+        stats = cache.wrap(
+            keys.user_stats(user_id=user_id), lambda: _stats_load(user_id, create=create)
+        )
+    except _NoStatsRow:
+        stats = out.stats_payload(xp=0, current_streak=0, longest_streak=0)
     return {**stats, "rank": rank_get(user_id=user_id, xp=stats["xp"])}
 
 

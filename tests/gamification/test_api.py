@@ -200,3 +200,10 @@ def test_user_with_no_stats_row_ranks_after_everyone_with_xp(api_client, tied_pl
     newcomer = UserFactory()
     data = api_client.get(f"/api/gamification/users/{newcomer.pk}/stats").json()["data"]
     assert data["rank"] == 5  # tied with the 0-XP player
+
+
+@pytest.mark.django_db
+def test_public_zeros_do_not_stop_me_stats_from_creating_the_row(api_client, auth_client, user):
+    assert api_client.get(f"/api/gamification/users/{user.pk}/stats").json()["data"]["xp"] == 0
+    assert auth_client.get("/api/gamification/me/stats").status_code == 200
+    assert UserStats.objects.filter(user=user).exists()
