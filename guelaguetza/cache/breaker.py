@@ -37,7 +37,6 @@ class CircuitBreaker:
         self._clock = clock
         self._since = 0.0  # when it opened, or when the current probe started
         self._lock = threading.Lock()
-        self.on_close: Callable[[], None] | None = None
 
     @staticmethod
     def _reset_seconds() -> float:
@@ -72,8 +71,6 @@ class CircuitBreaker:
             self.failures = 0
         if reopened:
             logger.warning("cache: Redis is back, circuit breaker closed")
-            if self.on_close is not None:
-                self.on_close()
 
     def failure(self) -> None:
         """A call failed (refused, timed out, broken connection)."""

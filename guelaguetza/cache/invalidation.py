@@ -1,22 +1,38 @@
 """Invalidation after commit, deduplicated per transaction (DESIGN.md rule 1).
 
+:class:`Invalidation` gives CacheService its four kinds: ``delete`` (direct),
+``delete_many`` (multiple), ``invalidate`` (pattern: a namespace of the tree, O(1)) and
+``cascade`` (a named entry of the invalidation map). Each becomes ops ``("key", key)``
+or ``("ns", namespace)``; applying one is a generation bump (plus an UNLINK for a key).
+
 ``schedule(service, op)`` runs ``op`` at once outside a transaction. Inside one it adds
 the op to the transaction's batch: one ``on_commit`` callback per transaction flushes
 every distinct op in a single pipelined round trip. A rollback discards the callback,
-so a rolled-back write invalidates nothing.
+so a rolled-back write invalidates nothing. Ops that fail because Redis is down are
+kept and replayed first by the next call that reaches Redis.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import redis
+from django.conf import settings
 from django.db import transaction
+
+from guelaguetza.cache.metrics import INVALIDATIONS, SECONDS
+from guelaguetza.cache.registry import CASCADES, CacheKey, namespace_of, resolve
+from guelaguetza.cache.transport import GEN_PREFIX, REDIS_ERRORS, Transport, new_generation
 
 if TYPE_CHECKING:
     from guelaguetza.cache.service import CacheService
+
+#: failed invalidations kept for replay (beyond this the oldest are dropped, TTLs bound)
+PENDING_MAX = 10_000
 
 logger = logging.getLogger(__name__)
 _local = threading.local()
@@ -36,6 +52,8 @@ def in_transaction(using: str | None = None) -> bool:
 
 
 class _Batch:
+    """The ops of one transaction, flushed by its single on_commit callback."""
+
     def __init__(self, service: CacheService) -> None:
         self.service = service
         self.ops: dict[tuple[str, str], None] = {}
@@ -47,6 +65,7 @@ class _Batch:
 
 
 def run(service: CacheService, ops: list[tuple[str, str]]) -> None:
+    """Apply ``ops`` now; never raises (failures are kept for replay by the service)."""
     try:
         service.apply(ops)
     except redis.RedisError:
@@ -55,6 +74,7 @@ def run(service: CacheService, ops: list[tuple[str, str]]) -> None:
 
 
 def schedule(service: CacheService, op: tuple[str, str]) -> None:
+    """Apply ``op`` after the current transaction commits (at once outside one)."""
     if not in_transaction():
         run(service, [op])
         return
@@ -71,3 +91,105 @@ def schedule(service: CacheService, op: tuple[str, str]) -> None:
         _local.batch = batch
         transaction.on_commit(batch, robust=True)
     batch.ops[op] = None
+
+
+class Invalidation(Transport):
+    """The invalidation half of CacheService (every method defers to on_commit)."""
+
+    def delete(self, key: str) -> None:
+        """Invalidate one key (direct), after commit."""
+        INVALIDATIONS["direct"].inc()
+        self._schedule_key(key)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Invalidate several keys (multiple), after commit, in one round trip."""
+        INVALIDATIONS["multiple"].inc()
+        for key in keys:
+            self._schedule_key(key)
+
+    def invalidate(self, pattern: str) -> None:
+        """Invalidate every key under a namespace of the tree: ``"user:123:*"``.
+
+        Only namespace prefixes are accepted here (O(1)); other globs are for the
+        ``cache_invalidate`` ops command, which scans.
+        """
+        ns = self._namespace(pattern)
+        INVALIDATIONS["pattern"].inc()
+        schedule(self, ("ns", ns))
+
+    def cascade(self, name: str, **ids: object) -> None:
+        """Everything a write clears, by its name in the invalidation map (CASCADES)."""
+        INVALIDATIONS["cascade"].inc()
+        for entry in CASCADES[name]:
+            target = entry.format(**{k: str(v) for k, v in ids.items()})
+            if target.endswith(":*"):
+                schedule(self, ("ns", self._namespace(target)))
+            else:
+                self._schedule_key(target)
+
+    def _schedule_key(self, key: str) -> None:
+        schedule(self, ("key", str(key if type(key) is CacheKey else resolve(key))))
+
+    @staticmethod
+    def _namespace(pattern: str) -> str:
+        ns = namespace_of(pattern)
+        if ns is None:
+            raise ValueError(f"not a namespace pattern of the cache tree: {pattern!r}")
+        return ns
+
+    def apply(self, ops: Iterable[tuple[str, str]], *, strict: bool = False) -> None:
+        """Run invalidation ops now, in one pipelined round trip (called after commit).
+
+        A key op bumps the key's own generation and unlinks it; a namespace op bumps the
+        namespace's generation. If Redis fails, the ops are kept and replayed before the
+        next read or invalidation that reaches Redis (until then TTLs bound the
+        staleness); ``strict`` (ops commands) raises instead.
+        """
+        ops = list(ops)
+        if not ops:
+            return
+        start = time.perf_counter()
+        if strict:
+            self._write_ops(self.client, ops)
+        elif not self.breaker.allow():
+            self._failed(ops[0][1], None)
+            self._defer(ops)
+        else:
+            self._apply_now(ops)
+        SECONDS["invalidate"].observe(time.perf_counter() - start)
+
+    def _apply_now(self, ops: list[tuple[str, str]]) -> bool:
+        """Write ``ops`` and every op kept from earlier failures; the caller has the
+        breaker's permission. False (and everything kept again) if Redis fails."""
+        with self._pending_lock:
+            ops = list(dict.fromkeys([*self._pending, *ops]))
+            self._pending.clear()
+        if not ops:
+            return True
+        self.network_calls += 1
+        try:
+            self._write_ops(self.client, ops)
+        except REDIS_ERRORS as exc:
+            self._failed(ops[0][1], exc)
+            self._defer(ops)
+            return False
+        self.breaker.success()
+        return True
+
+    def _write_ops(self, client: redis.Redis, ops: list[tuple[str, str]]) -> None:
+        ttl = settings.CACHE_GENERATION_TTL
+        prefix = self.prefix
+        pipe = client.pipeline(transaction=False)
+        for kind, target in ops:
+            pipe.set(prefix + GEN_PREFIX + target, new_generation(), ex=ttl)
+            if kind == "key":
+                pipe.unlink(prefix + target)
+        pipe.execute()
+
+    def _defer(self, ops: list[tuple[str, str]]) -> None:
+        logger.warning("cache: %d invalidations kept for replay: %s", len(ops), ops[:5])
+        with self._pending_lock:
+            for op in ops:
+                self._pending[op] = None
+            while len(self._pending) > PENDING_MAX:
+                self._pending.pop(next(iter(self._pending)))

@@ -27,38 +27,29 @@ from __future__ import annotations
 import json
 import logging
 import random
-import secrets
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.signals import setting_changed
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from guelaguetza.cache import flight, invalidation
-from guelaguetza.cache.breaker import CircuitBreaker
-from guelaguetza.cache.metrics import ERRORS, HITS, INVALIDATIONS, MISSES, SECONDS
-from guelaguetza.cache.registry import CASCADES, CacheKey, namespace_of, resolve, service_of
+from guelaguetza.cache.metrics import HITS, MISSES, SECONDS
+from guelaguetza.cache.registry import CacheKey, resolve
+from guelaguetza.cache.transport import (
+    GEN_PREFIX,
+    LOCK_PREFIX,
+    REDIS_ERRORS,
+    new_generation,
+)
 
 logger = logging.getLogger(__name__)
 
-GEN_PREFIX = "gen:"
-LOCK_PREFIX = "lock:"
-#: what a failed or skipped Redis call gives back
-REDIS_ERRORS = (redis.RedisError, OSError)
-#: failed invalidations kept for replay (beyond this the oldest are dropped, TTLs bound)
-PENDING_MAX = 10_000
+__all__ = ["GEN_PREFIX", "LOCK_PREFIX", "CacheService", "cache", "jittered"]
 
 _perf = time.perf_counter
-
-
-def new_generation() -> str:
-    """A generation value that never repeats: nanosecond clock + 32 random bits."""
-    return f"{time.time_ns():x}{secrets.randbits(32):08x}"
 
 
 def jittered(ttl: int) -> int:
@@ -78,79 +69,14 @@ class _Miss:
         return "<miss>"
 
 
-class CacheService:
+class CacheService(invalidation.Invalidation):
     """The project's one way to read and invalidate Redis (DESIGN.md, "CacheService").
 
-    ``redis_url``/``prefix`` default to settings (read when first needed), so tests can
-    point a service at a private redis-server.
+    Reads here; invalidation in :class:`~guelaguetza.cache.invalidation.Invalidation`;
+    connection and failure handling in :class:`~guelaguetza.cache.transport.Transport`.
     """
 
     MISS: Any = _Miss()
-    FAILED: Any = object()
-
-    def __init__(self, *, redis_url: str | None = None, prefix: str | None = None) -> None:
-        self._redis_url = redis_url
-        self._prefix = prefix
-        self._client: redis.Redis | None = None
-        self.breaker = CircuitBreaker()
-        self.breaker.on_close = self._replay
-        #: calls that went to the network (tests assert the open breaker adds none)
-        self.network_calls = 0
-        self._pending: dict[tuple[str, str], None] = {}
-        self._pending_lock = threading.Lock()
-
-    # -- connection -------------------------------------------------------------------
-    @property
-    def prefix(self) -> str:
-        return self._prefix if self._prefix is not None else settings.CACHE_KEY_PREFIX
-
-    @property
-    def client(self) -> redis.Redis:
-        if self._client is None:
-            self._client = redis.Redis.from_url(
-                self._redis_url or settings.REDIS_URL,
-                socket_timeout=settings.CACHE_SOCKET_TIMEOUT,
-                socket_connect_timeout=settings.CACHE_CONNECT_TIMEOUT,
-                # One attempt per call: retries against a dead or hung server multiply
-                # the latency every request pays (no retry storms). tests/cache/
-                # test_faults.py checks that redis-py really makes a single attempt.
-                retry=Retry(NoBackoff(), 0),
-                health_check_interval=0,
-            )
-        return self._client
-
-    def reset(self) -> None:
-        """Drop the connection pool and the breaker's history (settings changed, tests)."""
-        if self._client is not None:
-            self._client.close()
-        self._client = None
-        self.breaker.reset()
-
-    def lock_name(self, ckey: CacheKey) -> str:
-        """The Redis name of the single-flight lock of ``ckey``."""
-        return self.prefix + LOCK_PREFIX + ckey
-
-    def call(self, fn: Callable[[redis.Redis], Any], ckey: CacheKey | None = None) -> Any:
-        """``fn(client)`` through the breaker; :attr:`FAILED` if skipped or failed."""
-        if not self.breaker.allow():
-            self._failed(ckey, None)
-            return self.FAILED
-        self.network_calls += 1
-        try:
-            result = fn(self.client)
-        except REDIS_ERRORS as exc:
-            self._failed(ckey, exc)
-            return self.FAILED
-        self.breaker.success()
-        return result
-
-    def _failed(self, ckey: CacheKey | str | None, exc: BaseException | None) -> None:
-        # Errors count per service of the key (or namespace); ops calls (no key) don't.
-        if ckey is not None:
-            ERRORS[ckey.family.service if type(ckey) is CacheKey else service_of(ckey)].inc()
-        if exc is not None:
-            self.breaker.failure()
-            logger.warning("cache: Redis call failed: %r", exc)
 
     # -- reads ------------------------------------------------------------------------
     def get(self, key: str, default: Any = None) -> Any:
@@ -205,6 +131,10 @@ class CacheService:
         names.extend([prefix + GEN_PREFIX + ns for ns in ckey.namespaces])
         if with_lock:
             names.append(with_lock)
+        # Invalidations that failed earlier go first, so this read cannot serve what
+        # they were meant to clear.
+        if self._pending and not self._apply_now([]):
+            return self.FAILED
         self.network_calls += 1
         try:
             raw, *gens = self._mget(names)
@@ -216,8 +146,6 @@ class CacheService:
             self._failed(ckey, exc)
             return self.FAILED
         self.breaker.success()
-        if self._pending:
-            self._replay()
         if raw is not None:
             header, _, payload = raw.partition(b"\n")
             if header == b"|".join(gens):
@@ -226,24 +154,6 @@ class CacheService:
                 except ValueError:
                     logger.warning("cache: undecodable value at %s", ckey)
         return self.MISS, gens, locked
-
-    def _mget(self, names: list[str]) -> list[bytes | None]:
-        """MGET on a pooled connection, without redis-py's per-command machinery.
-
-        ``Redis.execute_command`` (retry wrapper, observability hooks, callbacks) costs
-        more than the round trip itself on a hit; MGET needs none of it (no retries
-        by design, no response callback). A failed connection is dropped, not reused.
-        """
-        pool = self.client.connection_pool
-        conn = pool.get_connection()
-        try:
-            conn.send_command("MGET", *names)
-            return conn.read_response()
-        except BaseException:
-            conn.disconnect()
-            raise
-        finally:
-            pool.release(conn)
 
     def _init_generations(self, names: list[str], gens: list[bytes | None]) -> list[bytes]:
         """Create missing generation keys with fresh values (SET NX: the first writer
@@ -301,93 +211,6 @@ class CacheService:
         """Keys in the cache's Redis DB (DBSIZE, O(1)); None when Redis is unavailable."""
         count = self.call(lambda c: c.dbsize())
         return None if count is self.FAILED else count
-
-    # -- invalidation (deferred to on_commit, deduplicated per transaction) -----------
-    def delete(self, key: str) -> None:
-        """Invalidate one key (direct), after commit."""
-        INVALIDATIONS["direct"].inc()
-        self._schedule_key(key)
-
-    def delete_many(self, keys: Iterable[str]) -> None:
-        """Invalidate several keys (multiple), after commit, in one round trip."""
-        INVALIDATIONS["multiple"].inc()
-        for key in keys:
-            self._schedule_key(key)
-
-    def invalidate(self, pattern: str) -> None:
-        """Invalidate every key under a namespace of the tree: ``"user:123:*"``.
-
-        Only namespace prefixes are accepted here (O(1)); other globs are for the
-        ``cache_invalidate`` ops command, which scans.
-        """
-        ns = self._namespace(pattern)
-        INVALIDATIONS["pattern"].inc()
-        invalidation.schedule(self, ("ns", ns))
-
-    def cascade(self, name: str, **ids: object) -> None:
-        """Everything a write clears, by its name in the invalidation map (CASCADES)."""
-        INVALIDATIONS["cascade"].inc()
-        for entry in CASCADES[name]:
-            target = entry.format(**{k: str(v) for k, v in ids.items()})
-            if target.endswith(":*"):
-                invalidation.schedule(self, ("ns", self._namespace(target)))
-            else:
-                self._schedule_key(target)
-
-    def _schedule_key(self, key: str) -> None:
-        invalidation.schedule(self, ("key", str(key if type(key) is CacheKey else resolve(key))))
-
-    @staticmethod
-    def _namespace(pattern: str) -> str:
-        ns = namespace_of(pattern)
-        if ns is None:
-            raise ValueError(f"not a namespace pattern of the cache tree: {pattern!r}")
-        return ns
-
-    def apply(self, ops: Iterable[tuple[str, str]], *, strict: bool = False) -> None:
-        """Run invalidation ops now, in one pipelined round trip (called after commit).
-
-        A key op bumps the key's own generation and unlinks it; a namespace op bumps the
-        namespace's generation. If Redis fails, the ops are kept and replayed when it
-        answers again (until then TTLs bound the staleness); ``strict`` (ops commands)
-        raises instead.
-        """
-        ops = list(ops)
-        if not ops:
-            return
-        ttl = settings.CACHE_GENERATION_TTL
-        prefix = self.prefix
-        start = _perf()
-
-        def write(client: redis.Redis) -> None:
-            pipe = client.pipeline(transaction=False)
-            for kind, target in ops:
-                pipe.set(prefix + GEN_PREFIX + target, new_generation(), ex=ttl)
-                if kind == "key":
-                    pipe.unlink(prefix + target)
-            pipe.execute()
-
-        if strict:
-            write(self.client)
-        elif self.call(write, ops[0][1]) is self.FAILED:
-            self._defer(ops)
-        SECONDS["invalidate"].observe(_perf() - start)
-
-    def _defer(self, ops: list[tuple[str, str]]) -> None:
-        logger.warning("cache: invalidation kept for replay: %s", ops[:10])
-        with self._pending_lock:
-            for op in ops:
-                self._pending[op] = None
-            while len(self._pending) > PENDING_MAX:
-                self._pending.pop(next(iter(self._pending)))
-
-    def _replay(self) -> None:
-        with self._pending_lock:
-            ops = list(self._pending)
-            self._pending.clear()
-        if ops:
-            logger.warning("cache: replaying %d invalidations kept while Redis failed", len(ops))
-            self.apply(ops)
 
 
 cache = CacheService()

@@ -1,0 +1,129 @@
+"""The Redis side of the CacheService: connection, circuit breaker, guarded calls.
+
+Every network call of the cache layer goes through :meth:`Transport.call` or
+:meth:`Transport.guarded_mget`: the per-process :class:`CircuitBreaker` is asked first
+(no network call at all while it is open), a failure is counted in
+``cache_errors_total{service}`` and reported to the breaker, and nothing raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from guelaguetza.cache.breaker import CircuitBreaker
+from guelaguetza.cache.metrics import ERRORS
+from guelaguetza.cache.registry import CacheKey, service_of
+
+logger = logging.getLogger(__name__)
+
+GEN_PREFIX = "gen:"
+LOCK_PREFIX = "lock:"
+#: what a failed Redis call raises (redis-py wraps most socket errors, not all)
+REDIS_ERRORS = (redis.RedisError, OSError)
+
+
+def new_generation() -> str:
+    """A generation value that never repeats: nanosecond clock + 32 random bits."""
+    return f"{time.time_ns():x}{secrets.randbits(32):08x}"
+
+
+class Transport:
+    """Connection and failure handling shared by the read and invalidation sides.
+
+    ``redis_url``/``prefix`` default to settings (read when first needed), so tests can
+    point a service at a private redis-server.
+    """
+
+    #: returned by a call that was skipped (breaker open) or failed
+    FAILED: Any = object()
+
+    def __init__(self, *, redis_url: str | None = None, prefix: str | None = None) -> None:
+        self._redis_url = redis_url
+        self._prefix = prefix
+        self._client: redis.Redis | None = None
+        self.breaker = CircuitBreaker()
+        #: calls that went to the network (tests assert the open breaker adds none)
+        self.network_calls = 0
+        self._pending: dict[tuple[str, str], None] = {}
+        self._pending_lock = threading.Lock()
+
+    # -- connection -------------------------------------------------------------------
+    @property
+    def prefix(self) -> str:
+        return self._prefix if self._prefix is not None else settings.CACHE_KEY_PREFIX
+
+    @property
+    def client(self) -> redis.Redis:
+        if self._client is None:
+            self._client = redis.Redis.from_url(
+                self._redis_url or settings.REDIS_URL,
+                socket_timeout=settings.CACHE_SOCKET_TIMEOUT,
+                socket_connect_timeout=settings.CACHE_CONNECT_TIMEOUT,
+                # One attempt per call: retries against a dead or hung server multiply
+                # the latency every request pays (no retry storms). tests/cache/
+                # test_faults.py checks that redis-py really makes a single attempt.
+                retry=Retry(NoBackoff(), 0),
+                health_check_interval=0,
+            )
+        return self._client
+
+    def reset(self) -> None:
+        """Drop the connection pool and the breaker's history (settings changed, tests)."""
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+        self.breaker.reset()
+
+    def lock_name(self, ckey: CacheKey) -> str:
+        """The Redis name of the single-flight lock of ``ckey``."""
+        return self.prefix + LOCK_PREFIX + ckey
+
+    def call(self, fn: Callable[[redis.Redis], Any], ckey: CacheKey | None = None) -> Any:
+        """``fn(client)`` through the breaker; :attr:`FAILED` if skipped or failed."""
+        if not self.breaker.allow():
+            self._failed(ckey, None)
+            return self.FAILED
+        self.network_calls += 1
+        try:
+            result = fn(self.client)
+        except REDIS_ERRORS as exc:
+            self._failed(ckey, exc)
+            return self.FAILED
+        self.breaker.success()
+        return result
+
+    def _failed(self, ckey: CacheKey | str | None, exc: BaseException | None) -> None:
+        # Errors count per service of the key (or namespace); ops calls (no key) don't.
+        if ckey is not None:
+            ERRORS[ckey.family.service if type(ckey) is CacheKey else service_of(ckey)].inc()
+        if exc is not None:
+            self.breaker.failure()
+            logger.warning("cache: Redis call failed: %r", exc)
+
+    def _mget(self, names: list[str]) -> list[bytes | None]:
+        """MGET on a pooled connection, without redis-py's per-command machinery.
+
+        ``Redis.execute_command`` (retry wrapper, observability hooks, callbacks) costs
+        more than the round trip itself on a hit; MGET needs none of it (no retries
+        by design, no response callback). A failed connection is dropped, not reused.
+        """
+        pool = self.client.connection_pool
+        conn = pool.get_connection()
+        try:
+            conn.send_command("MGET", *names)
+            return conn.read_response()
+        except BaseException:
+            conn.disconnect()
+            raise
+        finally:
+            pool.release(conn)
