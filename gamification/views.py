@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -33,14 +35,17 @@ class MeViewSet(_CallerActions, GenericViewSet):
 
     permission_classes = [Authenticated]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def stats(self, request) -> Response:
         return ok(selectors.stats_get(user_id=request.user.pk, create=True))
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def badges(self, request) -> Response:
         return self._badges(request)
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"], url_path="check-in")
     def check_in(self, request) -> Response:
         return self._check_in(request)
@@ -54,16 +59,19 @@ class GamificationViewSet(_CallerActions, GenericViewSet):
             return [AllowAny()]
         return [Authenticated()]
 
+    @extend_schema(parameters=[LeaderboardQuerySerializer], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def leaderboard(self, request) -> Response:
         query = LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return ok(selectors.leaderboard_page(**query.validated_data))
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def badges(self, request) -> Response:
         return self._badges(request)
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"], url_path="check-in")
     def check_in(self, request) -> Response:
         return self._check_in(request)
@@ -76,10 +84,12 @@ class UserViewSet(GenericViewSet):
     lookup_field = "user_id"
     lookup_value_regex = "[^/]+"
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def stats(self, request, user_id: str) -> Response:
         return ok(selectors.stats_get(user_id=user_id))
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def badges(self, request, user_id: str) -> Response:
         return ok(selectors.badges_unlocked(user_id=user_id))
