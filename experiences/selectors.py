@@ -4,6 +4,7 @@ hit costs one Redis round trip and no ORM or serializer work), under keys of the
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
@@ -50,6 +51,13 @@ def _price_key(value: Decimal | None) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
 
+def _normalise_search(text: str | None) -> str | None:
+    """The search as the key registry normalises it (NFKC, case-folded, spaces collapsed),
+    so two searches that share a key also share their results."""
+    norm = " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
+    return norm or None
+
+
 def experience_list(
     *,
     category: str | None = None,
@@ -61,7 +69,7 @@ def experience_list(
     limit: int = 10,
 ) -> dict:
     """Active experiences, newest first; both price bounds apply [F16]; cached [F17]."""
-    search = (search or "").strip() or None
+    search = _normalise_search(search)
     key = keys.experiences_list(
         category=category,
         min_price=_price_key(min_price),
