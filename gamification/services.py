@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from gamification.catalogue import CATEGORY_FALLBACK_METRIC, RULE_METRIC
 from gamification.levels import THRESHOLDS
-from gamification.models import Badge, UserBadge, UserStats
+from gamification.models import CATEGORY_RANK, Badge, UserBadge, UserStats
 from guelaguetza.cache import cache
 
 logger = logging.getLogger(__name__)
@@ -119,6 +119,10 @@ def _rule_metric(badge: Badge) -> str | None:
     return CATEGORY_FALLBACK_METRIC.get(badge.category)
 
 
+def _award_order(badge: Badge) -> tuple:
+    return (CATEGORY_RANK.get(badge.category, len(CATEGORY_RANK)), badge.threshold, badge.code)
+
+
 def badges_evaluate(*, user) -> list[Badge]:
     """Award every badge whose rule now holds and the user lacks, each once with its
     xpReward (through :func:`badge_award`); return the newly awarded ones.
@@ -132,7 +136,7 @@ def badges_evaluate(*, user) -> list[Badge]:
         return []
     metrics = badge_metrics(user=user)
     awarded: list[Badge] = []
-    for badge in sorted(candidates, key=lambda b: (b.category, b.threshold, b.code)):
+    for badge in sorted(candidates, key=_award_order):
         if metrics[_rule_metric(badge)] >= badge.threshold:
             user_badge, created = badge_award(user=user, badge=badge)
             if created:

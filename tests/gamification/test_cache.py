@@ -35,7 +35,7 @@ def test_me_stats_miss_reads_db_then_hits_cache(auth_client, user, django_assert
 
 
 @pytest.mark.django_db
-def test_me_badges_miss_reads_db_then_hits_cache(auth_client, django_assert_num_queries):
+def test_me_badges_miss_reads_db_then_hits_cache(auth_client, catalogue, django_assert_num_queries):
     with django_assert_num_queries(2):  # catalogue (badges:all) + the user's unlocks
         first = auth_client.get(BADGES).json()
     with django_assert_num_queries(0):
@@ -45,7 +45,7 @@ def test_me_badges_miss_reads_db_then_hits_cache(auth_client, django_assert_num_
 
 @pytest.mark.django_db
 def test_user_badges_route_shares_the_users_cached_list(
-    api_client, user, django_assert_num_queries
+    api_client, user, catalogue, django_assert_num_queries
 ):
     api_client.get(f"/api/gamification/users/{user.pk}/badges")
     with django_assert_num_queries(0):
