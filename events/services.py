@@ -67,15 +67,20 @@ def event_reminder_set(*, user, event_id: str, remind_at: dt.datetime) -> EventR
     """Upsert the user's reminder: sets remindAt and resets ``sent``; no RSVP needed."""
     if not possible_event_id(event_id):
         raise ApiError(404, EVENT_NOT_FOUND)
-    with transaction.atomic():
-        start = Event.objects.filter(pk=event_id).values_list("start_date", flat=True).first()
-        if start is None:
-            raise ApiError(404, EVENT_NOT_FOUND)
-        if remind_at >= start:
-            raise ApiError(400, REMINDER_AFTER_START)
-        reminder, _ = EventReminder.objects.update_or_create(
-            user=user, event_id=event_id, defaults={"remind_at": remind_at, "sent": False}
-        )
+    try:
+        with transaction.atomic():
+            start = Event.objects.filter(pk=event_id).values_list("start_date", flat=True).first()
+            if start is None:
+                raise ApiError(404, EVENT_NOT_FOUND)
+            if remind_at >= start:
+                raise ApiError(400, REMINDER_AFTER_START)
+            reminder, _ = EventReminder.objects.update_or_create(
+                user=user, event_id=event_id, defaults={"remind_at": remind_at, "sent": False}
+            )
+    except IntegrityError as exc:
+        if _violation(exc)[0] is pg_errors.ForeignKeyViolation:
+            raise ApiError(404, EVENT_NOT_FOUND) from exc  # deleted meanwhile
+        raise
     return reminder
 
 
