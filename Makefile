@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PORT ?= 3005
 WEB_CONCURRENCY ?= 2
+# prometheus_client's multiprocess directory belongs to gunicorn (scripts/start.sh sets
+# and empties it); one-off commands and tests keep their metrics in memory.
+MANAGE := env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/python manage.py
 
 .PHONY: run test lint format venv services migrate seed clean
 
@@ -22,20 +25,20 @@ services:
 	@bash scripts/ensure_services.sh
 
 migrate: venv services
-	$(BIN)/python manage.py ensure_database
-	$(BIN)/python manage.py migrate --noinput
+	$(MANAGE) ensure_database
+	$(MANAGE) migrate --noinput
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	$(MANAGE) seed_demo
 
 run: seed
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(MANAGE) collectstatic --noinput --verbosity 0
 	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) bash scripts/start.sh
 
 test: venv services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/python -m pytest
 
 lint: venv
 	$(BIN)/ruff check .

@@ -15,6 +15,8 @@ errorlog = "-"
 # Workers import the app themselves (no preload): each opens its own DB and Redis
 # connections and its own prometheus_client multiprocess files.
 preload_app = False
+# Several servers may run on one machine (tests, `make run`): no shared control socket.
+control_socket_disable = True
 
 
 def child_exit(server, worker):
