@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from psycopg import errors as pg_errors
@@ -11,6 +13,9 @@ from psycopg import errors as pg_errors
 from events.models import Event, EventReminder, EventRSVP, possible_event_id
 from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import invalidation
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +31,7 @@ def _violation(exc: IntegrityError) -> tuple[type | None, str | None]:
     return type(cause), getattr(diag, "constraint_name", None)
 
 
-def event_rsvp_create(*, user, event_id: str) -> EventRSVP:
+def event_rsvp_create(*, user: User, event_id: str) -> EventRSVP:
     """RSVP ``user`` to the event; 404 if unknown, 400 only for a duplicate RSVP [F11].
 
     The badge evaluation runs after the commit, outside this transaction, so a badge
@@ -51,7 +56,7 @@ def event_rsvp_create(*, user, event_id: str) -> EventRSVP:
     return rsvp
 
 
-def event_rsvp_delete(*, user, event_id: str) -> int:
+def event_rsvp_delete(*, user: User, event_id: str) -> int:
     """Idempotent: no error for an unknown event or a missing RSVP. Returns rows deleted.
 
     QuerySet.delete() sends post_delete per row (receivers are connected), so the
@@ -63,7 +68,7 @@ def event_rsvp_delete(*, user, event_id: str) -> int:
     return deleted
 
 
-def event_reminder_set(*, user, event_id: str, remind_at: dt.datetime) -> EventReminder:
+def event_reminder_set(*, user: User, event_id: str, remind_at: dt.datetime) -> EventReminder:
     """Upsert the user's reminder: sets remindAt and resets ``sent``; no RSVP needed."""
     if not possible_event_id(event_id):
         raise ApiError(404, EVENT_NOT_FOUND)
@@ -84,7 +89,7 @@ def event_reminder_set(*, user, event_id: str, remind_at: dt.datetime) -> EventR
     return reminder
 
 
-def event_reminder_delete(*, user, event_id: str) -> int:
+def event_reminder_delete(*, user: User, event_id: str) -> int:
     """Idempotent, like the RSVP delete."""
     if not possible_event_id(event_id):
         return 0
@@ -92,7 +97,7 @@ def event_reminder_delete(*, user, event_id: str) -> int:
     return deleted
 
 
-def _after_commit(func) -> None:
+def _after_commit(func: Callable[[], None]) -> None:
     # Inside a caller's transaction, wait for its commit; otherwise ours has committed.
     if invalidation.in_transaction():
         transaction.on_commit(func, robust=True)
@@ -100,7 +105,7 @@ def _after_commit(func) -> None:
         func()
 
 
-def _evaluate_badges(user) -> None:
+def _evaluate_badges(user: User) -> None:
     try:
         from gamification.services import badges_evaluate
     except ImportError:
