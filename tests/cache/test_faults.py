@@ -1,0 +1,168 @@
+"""Redis failure: a private redis-server killed, hung (SIGSTOP) and restarted.
+
+Every call degrades (wrap -> the loader's value, get -> the default, invalidation ->
+kept for later), no exception escapes, and once the circuit breaker is open a call
+makes no network call at all. Assertions are on the breaker and on counters of
+network attempts, never on elapsed time.
+"""
+
+import time
+
+import pytest
+import redis
+import redis.connection
+
+from guelaguetza.cache import CacheService, keys
+from guelaguetza.cache.breaker import CLOSED, OPEN
+
+KEY = keys.user_stats(user_id="u1")
+
+
+class Attempts:
+    """Counts redis-py's TCP connects and the MGETs it sends (instrumentation only)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.connects = self.mgets = 0
+        cls = redis.connection.Connection
+        connect, send = cls._connect, cls.send_command
+
+        def counting_connect(conn, *a, **kw):
+            self.connects += 1
+            return connect(conn, *a, **kw)
+
+        def counting_send(conn, *args, **kw):
+            self.mgets += args[0] == "MGET"
+            return send(conn, *args, **kw)
+
+        monkeypatch.setattr(cls, "_connect", counting_connect)
+        monkeypatch.setattr(cls, "send_command", counting_send)
+
+    @property
+    def total(self) -> int:
+        return self.connects + self.mgets
+
+
+def every_call(service: CacheService) -> dict:
+    """Every public call of the cache; what the reads returned."""
+    out = {
+        "wrap": service.wrap(KEY, lambda: {"from": "db"}),
+        "get": service.get(KEY, default="default"),
+        "ttl": service.ttl(KEY),
+        "key_count": service.key_count(),
+    }
+    service.set(KEY, {"x": 1})
+    service.delete(KEY)
+    service.delete_many([KEY])
+    service.invalidate("user:u1:*")
+    service.cascade("xp_changed", user_id="u1")
+    return out
+
+
+DEGRADED = {"wrap": {"from": "db"}, "get": "default", "ttl": None, "key_count": None}
+
+
+def assert_breaker_open_and_silent(service: CacheService, attempts: Attempts) -> None:
+    assert service.breaker.state == OPEN
+    calls, skipped, tcp = service.network_calls, service.breaker.skipped, attempts.total
+    for _ in range(5):
+        assert every_call(service) == DEGRADED
+    assert service.network_calls == calls  # no network call while open
+    assert attempts.total == tcp
+    assert service.breaker.skipped > skipped
+
+
+def test_one_attempt_per_call_when_refused(private_redis, private_cache, settings, monkeypatch):
+    settings.CACHE_BREAKER_FAILURES = 1000  # keep it closed: count redis-py's attempts
+    private_cache.set(KEY, {"x": 1})
+    private_redis.kill()
+    attempts = Attempts(monkeypatch)
+    for n in range(1, 4):
+        assert private_cache.get(KEY, default="default") == "default"
+        assert attempts.connects == n  # one connect each, no hidden Retry
+
+
+def test_one_attempt_per_call_when_hung(private_redis, private_cache, settings, monkeypatch):
+    settings.CACHE_BREAKER_FAILURES = 1000
+    private_cache.set(KEY, {"x": 1})  # a pooled connection that will hang
+    private_redis.stop()
+    attempts = Attempts(monkeypatch)
+    for n in range(1, 4):
+        assert private_cache.get(KEY, default="default") == "default"
+        # Either the MGET on the pooled connection or a fresh connect times out:
+        # exactly one of the two per call.
+        assert attempts.total == n
+
+
+def test_killed_server_every_call_degrades_then_the_breaker_skips_redis(
+    private_redis, private_cache, monkeypatch, metric
+):
+    errors = metric("cache_errors_total", service="gamification")
+    assert private_cache.wrap(KEY, lambda: {"from": "cache"}) == {"from": "cache"}
+    private_redis.kill()
+    attempts = Attempts(monkeypatch)
+    assert every_call(private_cache) == DEGRADED  # 3 failures open the breaker
+    assert errors.delta() >= 3
+    assert_breaker_open_and_silent(private_cache, attempts)
+
+
+def test_hung_server_every_call_degrades_then_the_breaker_skips_redis(
+    private_redis, private_cache, monkeypatch, metric
+):
+    errors = metric("cache_errors_total", service="gamification")
+    assert private_cache.wrap(KEY, lambda: {"from": "cache"}) == {"from": "cache"}
+    private_redis.stop()
+    attempts = Attempts(monkeypatch)
+    assert every_call(private_cache) == DEGRADED
+    assert errors.delta() >= 3
+    assert_breaker_open_and_silent(private_cache, attempts)
+
+
+def test_after_a_restart_hits_resume_once_the_reset_time_has_passed(
+    private_redis, private_cache, metric
+):
+    hits = metric("cache_hits_total", service="gamification")
+    private_cache.wrap(KEY, lambda: 1)
+    private_redis.kill()
+    for _ in range(3):
+        private_cache.get(KEY)
+    assert private_cache.breaker.state == OPEN
+    private_redis.start()  # same port, empty (no persistence)
+    time.sleep(0.35)  # CACHE_BREAKER_RESET_SECONDS = 0.3: the next call probes
+    assert private_cache.wrap(KEY, lambda: 2) == 2  # the probe: a miss, stored
+    assert private_cache.breaker.state == CLOSED
+    before = hits.value()
+    assert private_cache.wrap(KEY, lambda: 3) == 2
+    assert hits.value() - before == 1
+
+
+def test_a_failed_probe_reopens_the_breaker(private_redis, private_cache, settings):
+    private_redis.kill()
+    for _ in range(3):
+        private_cache.get(KEY)
+    calls = private_cache.network_calls
+    time.sleep(0.35)
+    assert private_cache.get(KEY, "d") == "d"  # the probe, still refused
+    assert private_cache.network_calls == calls + 1
+    assert private_cache.breaker.state == OPEN
+    assert private_cache.get(KEY, "d") == "d"
+    assert private_cache.network_calls == calls + 1
+
+
+def test_invalidations_lost_while_hung_are_replayed_before_the_next_read(
+    private_redis, private_cache
+):
+    private_cache.set(KEY, "old")
+    private_redis.stop()
+    private_cache.invalidate("user:u1:*")  # times out: kept, not forgotten
+    private_redis.cont()
+    assert private_cache.breaker.state == CLOSED  # one failure of three
+    assert private_cache.get(KEY) is None
+    assert private_cache.wrap(KEY, lambda: "new") == "new"
+
+
+def test_the_client_is_configured_for_a_single_attempt(private_cache):
+    kwargs = private_cache.client.connection_pool.connection_kwargs
+    assert kwargs["retry"].get_retries() == 0
+    assert kwargs["socket_timeout"] == pytest.approx(0.1)
+    assert kwargs["socket_connect_timeout"] == pytest.approx(0.1)
+    assert isinstance(private_cache.client, redis.Redis)
