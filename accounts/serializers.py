@@ -17,7 +17,7 @@ NOMBRE_SHORT = "El nombre debe tener al menos 2 caracteres"
 
 def _msgs(invalid: str, **extra: str) -> dict:
     base = {k: invalid for k in ("required", "null", "blank", "invalid")}
-    return {**base, **extra}
+    return {**base, "max_length": "Demasiado largo (máximo {max_length} caracteres)", **extra}
 
 
 def _text(*, max_length: int, label: str, **kwargs) -> serializers.CharField:

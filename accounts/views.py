@@ -23,16 +23,20 @@ def _validated(serializer_class, data):
     return None, validation_response(serializer.errors, status_code=422, message=VALIDATION_ERROR)
 
 
-def _with_tokens(body: dict, pair: services.TokenPair, *, status_code: int = 200) -> Response:
-    response = Response(
-        {
-            **body,
-            "accessToken": pair.access_token,
-            "refreshToken": pair.refresh_token,
-            "expiresIn": pair.expires_in,
-        },
-        status=status_code,
-    )
+def _with_tokens(
+    body: dict, pair: services.TokenPair, *, status_code: int = 200, token: bool = True
+) -> Response:
+    """The token fields of API.md 4 (``token`` repeats ``accessToken`` for the UI,
+    except on refresh) plus the ``gc_refresh_token`` cookie."""
+    body = {
+        **body,
+        "accessToken": pair.access_token,
+        "refreshToken": pair.refresh_token,
+        "expiresIn": pair.expires_in,
+    }
+    if token:
+        body["token"] = pair.access_token
+    response = Response(body, status=status_code)
     response.set_cookie(
         REFRESH_COOKIE,
         pair.refresh_token,
@@ -58,9 +62,7 @@ class AuthViewSet(viewsets.GenericViewSet):
             return error
         user, pair = services.user_register(**data)
         body = {"success": True, "user": s.auth_user(user, created_at=True)}
-        response = _with_tokens(body, pair, status_code=status.HTTP_201_CREATED)
-        response.data["token"] = pair.access_token
-        return response
+        return _with_tokens(body, pair, status_code=status.HTTP_201_CREATED)
 
     @action(detail=False, methods=["post"])
     def login(self, request):
@@ -69,16 +71,14 @@ class AuthViewSet(viewsets.GenericViewSet):
         if error:
             return error
         user, pair = services.user_login(email=data["email"], password=data["password"])
-        response = _with_tokens({"success": True, "user": s.auth_user(user)}, pair)
-        response.data["token"] = pair.access_token
-        return response
+        return _with_tokens({"success": True, "user": s.auth_user(user)}, pair)
 
     @action(detail=False, methods=["post"])
     def refresh(self, request):
         body = request.data if isinstance(request.data, dict) else {}
         token = body.get("refreshToken") or request.COOKIES.get(REFRESH_COOKIE)
         pair = services.token_refresh(token=token)
-        return _with_tokens({"success": True}, pair)
+        return _with_tokens({"success": True}, pair, token=False)
 
     @action(detail=False, methods=["get", "put"])
     def me(self, request):

@@ -26,6 +26,9 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.platform_collector import PlatformCollector
 
 logger = logging.getLogger(__name__)
 
@@ -109,10 +112,22 @@ def _extra_registry() -> CollectorRegistry:
     return registry
 
 
+def _scrape_time_collectors() -> list:
+    """Collectors of the default registry that compute their values when scraped (e.g.
+    the cache layer's hit rate). Multiprocess mode reads stored metrics from the files
+    only, so these are added to its registry explicitly."""
+    stored = (MetricWrapperBase, ProcessCollector, PlatformCollector, GCCollector)
+    with REGISTRY._lock:  # prometheus_client has no public way to list collectors
+        collectors = list(REGISTRY._collector_to_names)
+    return [c for c in collectors if not isinstance(c, stored)]
+
+
 def exposition() -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
+        registry = CollectorRegistry(auto_describe=False)
         multiprocess.MultiProcessCollector(registry)
+        for collector in _scrape_time_collectors():
+            registry.register(collector)
     else:
         registry = REGISTRY
     return generate_latest(registry) + generate_latest(_extra_registry())

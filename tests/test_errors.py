@@ -88,3 +88,35 @@ def test_unhandled_error_in_plain_view_under_api_is_json_500(settings, debug):
     settings.DEBUG = debug
     client = Client(raise_request_exception=False)
     _assert_api_error(client.get("/api/test-boom-plain"), 500, "Error interno del servidor")
+
+
+def test_too_long_fields_are_422_not_a_database_error(api_client):
+    response = api_client.post(
+        "/api/auth/register",
+        {"email": "a@b.mx", "password": "secreto1", "nombre": "N" * 101, "region": "R" * 101},
+        format="json",
+    )
+    assert response.status_code == 422
+    assert {d["field"] for d in response.json()["details"]} == {"nombre", "region"}
+
+
+def test_disallowed_host_is_json_400(api_client, settings):
+    settings.ALLOWED_HOSTS = ["api.example.mx"]
+    response = api_client.get("/api/auth/me", HTTP_HOST="evil.example")
+    _assert_api_error(response, 400, "Solicitud inválida")
+
+
+def test_cors_preflight_allows_the_front_end_origin(api_client, settings):
+    response = api_client.options(
+        "/api/auth/login",
+        HTTP_ORIGIN="https://guelaguetzaconnect.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,content-type",
+    )
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "https://guelaguetzaconnect.com"
+    assert response["Access-Control-Allow-Credentials"] == "true"
+    allowed = response["Access-Control-Allow-Headers"].lower()
+    assert "authorization" in allowed and "content-type" in allowed
+    other = api_client.get("/api/health", HTTP_ORIGIN="https://evil.example")
+    assert "Access-Control-Allow-Origin" not in other

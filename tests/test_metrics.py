@@ -203,3 +203,6 @@ def test_metrics_of_two_gunicorn_workers_add_up_in_one_scrape(gunicorn_server):
         text, "guelaguetza_http_requests_total", method="GET", route="/health", status_code="200"
     )
     assert total == sent
+    # Scrape-time collectors of the default registry are there too (cache layer).
+    assert "cache_hit_rate" in text
+    assert "guelaguetza_total_users_count" in text
