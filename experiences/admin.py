@@ -1,7 +1,10 @@
 """Staff views. Edits save through the ORM, so the receivers in signals.py invalidate the
 cache exactly as API writes do."""
 
+from django import forms
 from django.contrib import admin
+from django.contrib.postgres.forms import SimpleArrayField
+from django.db import models
 
 from experiences.models import Booking, Experience, ExperienceReview, ExperienceTimeSlot
 
@@ -26,6 +29,14 @@ class ExperienceAdmin(admin.ModelAdmin):
     search_fields = ("title", "description", "location", "host__email")
     raw_id_fields = ("host",)
     readonly_fields = ("rating", "review_count", "created_at", "updated_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "images":  # an ArrayField of URLs: same scheme rule per item
+            item = forms.URLField(max_length=500, assume_scheme="https")
+            return SimpleArrayField(item, required=False, label="Images")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     inlines = [TimeSlotInline]
 
 
