@@ -105,7 +105,11 @@ def token_refresh(*, token: str | None) -> TokenPair:
         raise ApiError(401, REFRESH_OLD_FORMAT)
 
     now = timezone.now()
+    pair = None
     with transaction.atomic():
+        # The row lock serialises concurrent refreshes of one token; the successor is
+        # created in the same transaction, so a concurrent replay (whose UPDATE runs
+        # after this commit, READ COMMITTED) revokes it too.
         row = (
             RefreshToken.objects.select_for_update()
             .filter(jti=str(claims["jti"]), family_id=family_id)
@@ -119,18 +123,20 @@ def token_refresh(*, token: str | None) -> TokenPair:
             RefreshToken.objects.filter(family_id=family_id, revoked_at=None).update(revoked_at=now)
             error = REFRESH_REPLAYED
         else:
-            error = None
-            row.used_at = now
-            row.save(update_fields=["used_at"])
+            user = User.objects.filter(pk=row.user_id).first()
+            if user is None:
+                error = USER_NOT_FOUND
+            elif user.is_banned:
+                error = BANNED
+            else:
+                error = None
+                row.used_at = now
+                row.save(update_fields=["used_at"])
+                pair = _pair_issue(user=user, family_id=family_id)
+    # Raised after the block: the family revocation above must commit.
     if error is not None:
         raise ApiError(401, error)
-
-    user = User.objects.filter(pk=row.user_id).first()
-    if user is None:
-        raise ApiError(401, USER_NOT_FOUND)
-    if user.is_banned:
-        raise ApiError(401, BANNED)
-    return _pair_issue(user=user, family_id=family_id)
+    return pair
 
 
 PROFILE_FIELDS = ("nombre", "apellido", "avatar", "region")

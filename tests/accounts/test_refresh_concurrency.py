@@ -1,0 +1,45 @@
+"""Two clients racing with one refresh token: one wins, the replay revokes the family,
+the winner's new token included."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from accounts.models import RefreshToken
+from accounts.services import token_refresh, user_login
+from guelaguetza.api.errors import ApiError
+from tests.factories import UserFactory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_use_of_one_refresh_token_revokes_the_whole_family():
+    user = UserFactory(email="race@example.mx")
+    _, pair = user_login(email=user.email, password="password123")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def refresh():
+        try:
+            barrier.wait(timeout=10)
+            try:
+                results.append(token_refresh(token=pair.refresh_token))
+            except ApiError as exc:
+                results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    errors = [r for r in results if isinstance(r, ApiError)]
+    winners = [r for r in results if not isinstance(r, ApiError)]
+    assert len(winners) == 1 and len(errors) == 1
+    assert errors[0].message.startswith("Actividad sospechosa detectada")
+    assert RefreshToken.objects.count() == 2
+    assert not RefreshToken.objects.filter(revoked_at=None).exists()
+    with pytest.raises(ApiError, match="Sesión invalidada"):
+        token_refresh(token=winners[0].refresh_token)
