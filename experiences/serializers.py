@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from experiences.models import BookingStatus, ExperienceCategory
@@ -21,6 +23,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # --- input ---------------------------------------------------------------------------------
+@extend_schema_field(OpenApiTypes.DATE)
 class StrictDateField(serializers.Field):
     """``YYYY-MM-DD`` only; the raw string stays available for cache keys."""
 
@@ -38,6 +41,7 @@ class StrictDateField(serializers.Field):
         return value.isoformat()
 
 
+@extend_schema_field({"type": "string", "pattern": "^([01]\\d|2[0-3]):[0-5]\\d$"})
 class HHMMField(serializers.Field):
     """``HH:mm`` with 00-23 hours and 00-59 minutes [F20]."""
 

@@ -3,6 +3,8 @@ service or selector, return the bare body."""
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -51,6 +53,11 @@ class ExperienceViewSet(viewsets.GenericViewSet):
             return [AllowAny()]
         return [Authenticated()]
 
+    @extend_schema(
+        operation_id="bookings_experiences_list",
+        parameters=[ExperienceListQuerySerializer],
+        responses=OpenApiTypes.OBJECT,
+    )
     def list(self, request):
         q = _query(ExperienceListQuerySerializer, request)
         return Response(
@@ -65,25 +72,38 @@ class ExperienceViewSet(viewsets.GenericViewSet):
             )
         )
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request, pk: str):
         return Response(selectors.experience_detail(experience_id=pk))
 
+    @extend_schema(request=ExperienceCreateSerializer, responses={201: OpenApiTypes.OBJECT})
     def create(self, request):
         data = _valid(ExperienceCreateSerializer, request.data)
         experience = services.experience_create(host=request.user, data=data)
         experience.host = request.user
         return Response(experience_with_host(experience), status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=ExperienceUpdateSerializer, responses=OpenApiTypes.OBJECT)
     def update(self, request, pk: str):
         data = _valid(ExperienceUpdateSerializer, request.data)
         experience = services.experience_update(user=request.user, experience_id=pk, data=data)
         experience.host = request.user
         return Response(experience_with_host(experience))
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def destroy(self, request, pk: str):
         services.experience_delete(user=request.user, experience_id=pk)
         return Response({"message": "Experiencia eliminada"})
 
+    @extend_schema(
+        methods=["GET"],
+        parameters=[SlotsQuerySerializer],
+        request=None,
+        responses=OpenApiTypes.OBJECT,
+    )
+    @extend_schema(
+        methods=["POST"], request=SlotsCreateSerializer, responses={201: OpenApiTypes.OBJECT}
+    )
     @action(detail=True, methods=["get", "post"])
     def slots(self, request, pk: str):
         if request.method == "GET":
@@ -96,6 +116,7 @@ class ExperienceViewSet(viewsets.GenericViewSet):
         created = services.slots_create(user=request.user, experience_id=pk, slots=data["slots"])
         return Response({"created": created}, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=ReviewCreateSerializer, responses={201: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def reviews(self, request, pk: str):
         data = _valid(ReviewCreateSerializer, request.data)
@@ -112,6 +133,7 @@ class SlotViewSet(viewsets.GenericViewSet):
     lookup_value_regex = ID_REGEX
     permission_classes = [Authenticated]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def destroy(self, request, pk: str):
         services.slot_delete(user=request.user, slot_id=pk)
         return Response({"message": "Horario eliminado"})
@@ -121,6 +143,11 @@ class BookingViewSet(viewsets.GenericViewSet):
     lookup_value_regex = ID_REGEX
     permission_classes = [Authenticated]
 
+    @extend_schema(
+        operation_id="bookings_bookings_list",
+        parameters=[BookingListQuerySerializer],
+        responses=OpenApiTypes.OBJECT,
+    )
     def list(self, request):
         q = _query(BookingListQuerySerializer, request)
         return Response(
@@ -129,9 +156,15 @@ class BookingViewSet(viewsets.GenericViewSet):
             )
         )
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request, pk: str):
         return Response(selectors.booking_detail(user=request.user, booking_id=pk))
 
+    @extend_schema(
+        request=BookingCreateSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={201: OpenApiTypes.OBJECT},
+    )
     def create(self, request):
         data = _valid(BookingCreateSerializer, request.data)
         key = request.headers.get("Idempotency-Key")
@@ -154,18 +187,22 @@ class BookingViewSet(viewsets.GenericViewSet):
             status=status.HTTP_201_CREATED,
         )
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk: str):
         return Response(booking_full(services.booking_confirm(user=request.user, booking_id=pk)))
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk: str):
         return Response(booking_full(services.booking_cancel(user=request.user, booking_id=pk)))
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk: str):
         return Response(booking_full(services.booking_complete(user=request.user, booking_id=pk)))
 
+    @extend_schema(request=None, responses={404: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"], url_path="retry-payment")
     def retry_payment(self, request, pk: str):
         # Payments are out of scope: the UI shows its own message on this 404 (API.md 7.3).
@@ -175,10 +212,12 @@ class BookingViewSet(viewsets.GenericViewSet):
 class HostViewSet(viewsets.ViewSet):
     permission_classes = [Authenticated]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def experiences(self, request):
         return Response(selectors.host_experience_list(user=request.user))
 
+    @extend_schema(parameters=[BookingListQuerySerializer], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def bookings(self, request):
         q = _query(BookingListQuerySerializer, request)

@@ -288,7 +288,7 @@ def test_only_host_completes_and_only_confirmed(guest_client, host_client, booki
 
 
 @pytest.mark.parametrize("verb", ["confirm", "cancel", "complete"])
-@pytest.mark.parametrize("bad_id", ["booking_123", "x" * 300])
+@pytest.mark.parametrize("bad_id", ["booking_123", "x" * 300, "%00", "a.b"])
 def test_unknown_booking_is_404(guest_client, verb, bad_id):
     r = guest_client.post(f"/api/bookings/bookings/{bad_id}/{verb}", {}, format="json")
     assert r.status_code == 404 and error(r) == "Reservación no encontrada"

@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 from django.db import connection
 from django.db.models import Sum
+from prometheus_client import REGISTRY
 
 from experiences.models import SEAT_HOLDING_STATUSES, Booking, ExperienceTimeSlot
 from experiences.services import _locking, booking_cancel, booking_create
@@ -161,6 +162,15 @@ def test_concurrent_cancels_of_one_booking_restore_seats_once():
     assert slot.booked_count == 0 == active_guests(slot)
 
 
+def conflicts_counted() -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "guelaguetza_concurrency_conflicts_total", {"resource_type": "time_slot"}
+        )
+        or 0.0
+    )
+
+
 def _raise_serialization_failure_on(attempts: set[int]):
     def hook(number: int) -> None:
         if number in attempts:
@@ -178,6 +188,7 @@ def test_serialization_failure_twice_succeeds_on_third_attempt_after_backoff(mon
     guest = UserFactory()
     slot = TimeSlotFactory()
     monkeypatch.setattr(_locking, "attempt_hook", _raise_serialization_failure_on({0, 1}))
+    conflicts = conflicts_counted()
 
     started = time.monotonic()
     response = book(client_for(guest), slot)
@@ -186,6 +197,7 @@ def test_serialization_failure_twice_succeeds_on_third_attempt_after_backoff(mon
     assert response.status_code == 201
     # 100 ms then 200 ms of backoff is part of the contract (API.md 7.6), not a benchmark.
     assert elapsed >= 0.3
+    assert conflicts_counted() == conflicts + 2
     slot.refresh_from_db()
     assert (slot.booked_count, slot.version) == (1, 2)
 

@@ -155,7 +155,7 @@ def test_detail_of_inactive_experience_is_still_returned(api_client, experience)
     assert r.status_code == 200 and r.json()["isActive"] is False
 
 
-@pytest.mark.parametrize("bad_id", ["exp_123", "x" * 300, "a.b", "%20", "ñandú"])
+@pytest.mark.parametrize("bad_id", ["exp_123", "x" * 300, "a.b", "%20", "%00", "ñandú"])
 def test_detail_of_unknown_or_malformed_id_is_404(api_client, bad_id):
     r = api_client.get(f"/api/bookings/experiences/{bad_id}")
     assert r.status_code == 404 and error(r) == "Experiencia no encontrada"
