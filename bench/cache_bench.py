@@ -1,0 +1,248 @@
+"""Benchmark of the cache layer against the issue's bars (issue 3, DESIGN.md).
+
+One run prints:
+1. hit latency of CacheService.get (and wrap) vs a raw redis-py GET of the same payload
+   (and vs GET + json.loads, the floor of any JSON cache), median and p99 over N calls,
+   with the ratio; bar: hit <= 1.5x raw GET;
+2. invalidate('leaderboard:*') with 10k, 100k and 1M unrelated keys present, beside
+   django-redis delete_pattern on the same data; bar: <= 1 ms at 1M keys, and flat.
+
+By default it starts its own redis-server on a free port (no persistence) and stops it
+at the end, so the shared server is never loaded with a million keys; ``--url`` points
+it at another server instead (never DB 0). Run from the repository root:
+
+    .venv/bin/python bench/cache_bench.py [--calls 20000] [--sizes 10000,100000,1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guelaguetza.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import redis  # noqa: E402
+from django_redis.cache import RedisCache  # noqa: E402
+
+from guelaguetza.cache import CacheService, keys  # noqa: E402
+from guelaguetza.cache.metrics import HITS, SECONDS  # noqa: E402
+
+PREFIX = "guelaguetza:"
+PAGES = 20  # leaderboard pages cached when the pattern is invalidated
+
+
+def private_server() -> tuple[subprocess.Popen, str, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workdir = tempfile.mkdtemp(prefix="cache-bench-")
+    proc = subprocess.Popen(
+        [shutil.which("redis-server") or "redis-server", "--port", str(port),
+         "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(250):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.02)
+    client.close()
+    return proc, url, workdir
+
+
+def timed(fn, n: int) -> list[int]:
+    out = []
+    for _ in range(n):
+        start = time.perf_counter_ns()
+        fn()
+        out.append(time.perf_counter_ns() - start)
+    return out
+
+
+def stats(samples: list[int]) -> tuple[float, float]:
+    """(median, p99) in microseconds."""
+    ordered = sorted(samples)
+    return statistics.median(ordered) / 1000, ordered[int(len(ordered) * 0.99) - 1] / 1000
+
+
+def bench_hits(url: str, calls: int) -> list[tuple[str, float, float]]:
+    service = CacheService(redis_url=url, prefix=PREFIX)
+    raw = redis.Redis.from_url(url)
+    payloads = {
+        "user stats (small)": (
+            keys.user_stats(user_id="ckx00000000000000000001"),
+            {"userId": "ckx00000000000000000001", "xp": 1234, "level": 5, "streak": 3},
+        ),
+        "leaderboard page (20 rows)": (
+            keys.leaderboard_page(page=1, limit=20),
+            {
+                "data": [
+                    {
+                        "rank": i + 1,
+                        "userId": f"ckx{i:020d}",
+                        "nombre": "María José",
+                        "apellido": "Hernández",
+                        "avatar": None,
+                        "xp": 5000 - i,
+                        "level": 9,
+                    }
+                    for i in range(20)
+                ],
+                "pagination": {"page": 1, "limit": 20, "total": 1000, "totalPages": 50},
+            },
+        ),
+    }
+    ratios = []
+    print(f"\n1. Hit latency, {calls} calls each, interleaved in rounds (microseconds)")
+    print(f"   {'payload':<28}{'call':<26}{'median':>8}{'p99':>9}{'x raw GET':>11}")
+    for label, (key, value) in payloads.items():
+        service.set(key, value)
+        assert service.get(key) == value
+        raw_name = "bench:raw:" + key
+        raw.set(raw_name, json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+        cases = {
+            "raw redis-py GET": lambda n=raw_name: raw.get(n),
+            "raw GET + json.loads": lambda n=raw_name: json.loads(raw.get(n)),
+            "CacheService.get": lambda k=key: service.get(k),
+            "CacheService.wrap (hit)": lambda k=key: service.wrap(k, dict),
+        }
+        samples: dict[str, list[int]] = {name: [] for name in cases}
+        rounds = 20
+        for fn in cases.values():
+            timed(fn, 200)  # warm up connections and caches
+        for _ in range(rounds):
+            for name, fn in cases.items():
+                samples[name] += timed(fn, max(1, calls // rounds))
+        base = stats(samples["raw redis-py GET"])[0]
+        size = len(json.dumps(value))
+        for name in cases:
+            median, p99 = stats(samples[name])
+            print(f"   {label if name.startswith('raw redis') else '':<28}{name:<26}"
+                  f"{median:>8.1f}{p99:>9.1f}{median / base:>10.2f}x")  # fmt: skip
+        decoded = stats(samples["raw GET + json.loads"])[0]
+        ours = stats(samples["CacheService.get"])[0]
+        ratios.append((label, ours / base, ours / decoded))
+        print(f"   {'':<28}(payload {size} bytes of JSON)")
+    metric_cost = stats(timed(lambda: (HITS["events"].inc(), SECONDS["get"].observe(1e-4)), calls))[
+        0
+    ]
+    print(f"   metric updates on a hit (counter + histogram): {metric_cost:.1f} us median")
+    raw.close()
+    service.reset()
+    return ratios
+
+
+def fill(client: redis.Redis, start: int, stop: int) -> None:
+    """Unrelated keys under the same prefix (experience details), 10k per MSET."""
+    for lo in range(start, stop, 10_000):
+        hi = min(stop, lo + 10_000)
+        client.mset({f"{PREFIX}experience:bench{i}:detail": b"x" * 16 for i in range(lo, hi)})
+
+
+def bench_invalidate(url: str, sizes: list[int], runs: int) -> list[tuple[int, float]]:
+    service = CacheService(redis_url=url, prefix=PREFIX)
+    client = redis.Redis.from_url(url)
+    django_redis = RedisCache(url, {"KEY_FUNCTION": lambda key, prefix, version: key})
+    pages = [keys.leaderboard_page(page=p, limit=20) for p in range(1, PAGES + 1)]
+
+    def cache_pages() -> None:
+        for key in pages:
+            service.set(key, {"page": str(key)})
+            client.set("djr:" + PREFIX + key, b"{}")  # the same pages, for django-redis
+
+    print(f"\n2. invalidate('leaderboard:*') with {PAGES} pages cached (milliseconds)")
+    print(f"   {'unrelated keys':>14}{'CacheService med':>18}{'p99':>8}"
+          f"{'django-redis delete_pattern':>30}{'(itersize 1000)':>17}")  # fmt: skip
+    client.flushdb()
+    filled = 0
+    medians = []
+    for size in sizes:
+        fill(client, filled, size)
+        filled = size
+        cache_pages()
+        ours = timed(lambda: service.invalidate("leaderboard:*"), runs)
+        assert all(service.get(k) is None for k in pages)
+        median, p99 = stats(ours)
+        theirs = []
+        for itersize in (None, 1000):
+            took = []
+            for _ in range(1 if size >= 1_000_000 and itersize is None else 3):
+                cache_pages()
+                start = time.perf_counter_ns()
+                kwargs = {"itersize": itersize} if itersize else {}
+                deleted = django_redis.delete_pattern("djr:" + PREFIX + "leaderboard:*", **kwargs)
+                took.append(time.perf_counter_ns() - start)
+                assert deleted == PAGES
+            theirs.append(statistics.median(took) / 1e6)
+        print(f"   {size:>14,}{median / 1000:>18.3f}{p99 / 1000:>8.3f}"
+              f"{theirs[0]:>30.1f}{theirs[1]:>17.1f}")  # fmt: skip
+        medians.append((size, median / 1000))
+    client.flushdb()
+    client.close()
+    service.reset()
+    return medians
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="an existing Redis (default: a private redis-server)")
+    parser.add_argument("--calls", type=int, default=20_000, help="calls per hit case")
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--runs", type=int, default=200, help="invalidate() calls per size")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    command = (
+        f".venv/bin/python bench/cache_bench.py --calls {args.calls} --sizes {args.sizes} "
+        f"--runs {args.runs}" + (f" --url {args.url}" if args.url else "")
+    )
+    proc = workdir = None
+    if args.url:
+        url = args.url
+        if redis.Redis.from_url(url).connection_pool.connection_kwargs.get("db", 0) == 0:
+            parser.error("refusing DB 0 of a shared server: pass e.g. redis://host:6379/9")
+    else:
+        proc, url, workdir = private_server()
+    try:
+        print(f"cache bench: Redis {url}, Python {sys.version.split()[0]}, "
+              f"redis-py {redis.__version__}, {os.cpu_count()} CPUs")  # fmt: skip
+        ratios = bench_hits(url, args.calls)
+        medians = bench_invalidate(url, sizes, args.runs)
+    finally:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            shutil.rmtree(workdir, ignore_errors=True)
+    print("\nBars")
+    for label, ratio, vs_decoded in ratios:
+        verdict = "PASS" if ratio <= 1.5 else "FAIL"
+        print(f"   hit <= 1.5x raw GET, {label}: {ratio:.2f}x  {verdict}"
+              f"  ({vs_decoded:.2f}x raw GET + json.loads)")  # fmt: skip
+    largest = medians[-1]
+    flat = largest[1] / max(medians[0][1], 1e-9)
+    verdict = "PASS" if largest[1] <= 1.0 else "FAIL"
+    print(f"   invalidate <= 1 ms at {largest[0]:,} keys: {largest[1]:.3f} ms  {verdict}")
+    print(f"   flat: {largest[0]:,} keys / {medians[0][0]:,} keys = {flat:.2f}x")
+    print(f"\nreproduce: {command}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
