@@ -21,7 +21,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 SERVICES = ("gamification", "events", "experiences")
-OPS = ("get", "wrap", "set", "ttl", "invalidate", "keys")
+OPS = ("get", "wrap", "set", "invalidate")
 KINDS = ("direct", "pattern", "multiple", "cascade")
 
 cache_hits_total = Counter("cache_hits_total", "Cache reads served from Redis.", ["service"])

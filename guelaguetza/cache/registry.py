@@ -38,6 +38,9 @@ class CacheKey(str):
 
 @dataclass(frozen=True)
 class Family:
+    """One key family of the tree: ``template`` with ``{param}`` fields, the metrics
+    ``service``, and the ``namespaces`` (templates too) whose generations it carries."""
+
     name: str
     template: str
     service: str
@@ -55,6 +58,7 @@ class Family:
         object.__setattr__(self, "_regex", re.compile(f"^{pattern}$"))
 
     def key(self, **params: object) -> CacheKey:
+        """The CacheKey for ``params`` (each normalised by :func:`key_part`)."""
         missing = set(self.params) - params.keys()
         if missing:
             raise TypeError(f"{self.name} needs {sorted(missing)}")
@@ -64,6 +68,7 @@ class Family:
         return CacheKey(value, self, namespaces)
 
     def match(self, key: str) -> dict | None:
+        """The params of ``key`` if it belongs to this family, else None."""
         m = self._regex.match(key)
         return m.groupdict() if m else None
 
@@ -91,6 +96,7 @@ _PLAIN = re.compile(r"^[A-Za-z0-9_.\-+TZ]{1,64}$")
 
 
 def _is_plain(text: str) -> bool:
+    """Ids, numbers, ISO dates: kept verbatim (no ``:``, bounded)."""
     return bool(_PLAIN.match(text))
 
 
@@ -230,6 +236,7 @@ def namespace_of(pattern: str) -> str | None:
 
 
 def _template_matches(template: str, ns: str) -> bool:
+    """Does ``ns`` fit ``template``, each ``{field}`` standing for one segment?"""
     pattern = re.escape(template)
     for _, f, _, _ in _FIELDS.parse(template):
         if f:

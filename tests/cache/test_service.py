@@ -198,3 +198,14 @@ def test_disabled_cache_always_loads(settings, redis_client):
     assert cache.wrap(key, load) == cache.wrap(key, load) == 1
     assert load.calls == 2
     assert redis_client.dbsize() == 0
+
+
+@pytest.mark.django_db
+def test_in_a_plain_db_test_the_testcase_transaction_counts_as_autocommit():
+    # Apps' `db` tests rely on this: invalidation runs at once, reads use the cache.
+    key = keys.user_stats(user_id="u4")
+    cache.set(key, 1)
+    cache.delete(key)
+    assert cache.get(key) is None
+    assert cache.wrap(key, lambda: 2) == 2
+    assert cache.get(key) == 2
