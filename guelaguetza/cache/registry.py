@@ -46,6 +46,8 @@ class Family:
     service: str
     namespaces: tuple[str, ...]
     description: str = ""
+    #: params holding user text (a search term): always normalised by :func:`free_text`
+    text_params: tuple[str, ...] = ()
     params: tuple[str, ...] = field(init=False)
     _regex: re.Pattern = field(init=False, repr=False, compare=False)
 
@@ -58,13 +60,18 @@ class Family:
         object.__setattr__(self, "_regex", re.compile(f"^{pattern}$"))
 
     def key(self, **params: object) -> CacheKey:
-        """The CacheKey for ``params`` (each normalised by :func:`key_part`)."""
-        missing = set(self.params) - params.keys()
-        if missing:
-            raise TypeError(f"{self.name} needs {sorted(missing)}")
-        values = {k: key_part(params[k]) for k in self.params}
-        value = self.template.format(**values)
-        namespaces = (*(ns.format(**values) for ns in self.namespaces), value)
+        """The CacheKey for ``params`` (each normalised by :func:`key_part`, user text
+        by :func:`free_text`)."""
+        try:
+            values = {k: key_part(params[k]) for k in self.params}
+        except KeyError:
+            missing = sorted(set(self.params) - params.keys())
+            raise TypeError(f"{self.name} needs {missing}") from None
+        for k in self.text_params:
+            if params[k] is not None:
+                values[k] = free_text(str(params[k]))
+        value = self.template.format_map(values)
+        namespaces = (*(ns.format_map(values) for ns in self.namespaces), value)
         return CacheKey(value, self, namespaces)
 
     def match(self, key: str) -> dict | None:
@@ -74,7 +81,10 @@ class Family:
 
 
 def key_part(value: object) -> str:
-    """One segment of a key: ``none`` for missing, lower-case, no ``:``, bounded length."""
+    """One segment of a key: ``none`` for missing; ids, numbers and dates verbatim;
+    anything else (no ``:``, bounded length) through :func:`free_text`."""
+    if type(value) is str and value.isascii() and value.isalnum() and len(value) <= 64:
+        return value  # the common case: an id
     if value is None or value == "":
         return "none"
     if isinstance(value, bool):
@@ -87,9 +97,7 @@ def key_part(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
-    if text.isalnum() and len(text) <= 64:
-        return text
-    return free_text(text) if not _is_plain(text) else text
+    return text if _is_plain(text) else free_text(text)
 
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_.\-+TZ]{1,64}$")
@@ -157,6 +165,7 @@ FAMILIES: dict[str, Family] = {
             ":date:{date}:q:{q}:page:{page}:limit:{limit}",
             "experiences",
             ("experiences", "experiences:list"),
+            text_params=("q",),
         ),
         Family("event_detail", "event:{event_id}:detail", "events", ("event:{event_id}",)),
         Family(

@@ -107,6 +107,21 @@ def test_free_text_is_normalised(text, expected):
     assert free_text(text) == expected
 
 
+def test_a_search_term_is_normalised_whatever_its_case_or_spacing():
+    def q(term):
+        key = keys.experiences_list(
+            category=None, min_price=None, max_price=None, date=None, q=term, page=1, limit=10
+        )
+        return str(key).split(":q:")[1].split(":page:")[0]
+
+    assert q("Mole") == q("mole") == q(" MOLE ") == "mole"
+    assert q(None) == q("") == "none"
+
+
+def test_non_ascii_ids_are_not_kept_verbatim():
+    assert keys.user_stats(user_id="\uff2d\uff45") == "user:me:stats"
+
+
 def test_long_or_unsafe_free_text_is_hashed_to_a_bounded_segment():
     long = keys.experiences_list(
         category=None, min_price=None, max_price=None, date=None, q="x" * 500, page=1, limit=10
