@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.postgres.forms import SimpleArrayField
 from django.db import models
 
+from experiences import services
 from experiences.models import Booking, Experience, ExperienceReview, ExperienceTimeSlot
 
 
@@ -65,7 +66,17 @@ class BookingAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     search_fields = ("user__email", "id", "experience__title")
     raw_id_fields = ("user", "experience", "time_slot")
-    readonly_fields = ("guest_count", "total_price", "created_at", "updated_at")
+    # Status and seats move only through the services (the action below), so the slot's
+    # bookedCount always equals the guests of its non-cancelled bookings.
+    readonly_fields = ("status", "guest_count", "total_price", "created_at", "updated_at")
+    actions = ["cancel_bookings"]
+
+    @admin.action(description="Cancelar reservaciones (devuelve los lugares)")
+    def cancel_bookings(self, request, queryset) -> None:
+        done = services.bookings_cancel_by_staff(
+            booking_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(request, f"{done} reservación(es) cancelada(s)")
 
 
 @admin.register(ExperienceReview)
@@ -74,3 +85,17 @@ class ExperienceReviewAdmin(admin.ModelAdmin):
     list_filter = ("rating", "created_at")
     search_fields = ("experience__title", "user__email", "comment")
     raw_id_fields = ("user", "experience")
+
+    # Moderation edits and deletes keep the experience's rating and reviewCount true.
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        services.reviews_changed_by_staff(experience_ids={obj.experience_id})
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        services.reviews_changed_by_staff(experience_ids={obj.experience_id})
+
+    def delete_queryset(self, request, queryset) -> None:
+        ids = set(queryset.values_list("experience_id", flat=True))
+        super().delete_queryset(request, queryset)
+        services.reviews_changed_by_staff(experience_ids=ids)

@@ -153,9 +153,10 @@ class Booking(TimestampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookings"
     )
     experience = models.ForeignKey(Experience, on_delete=models.CASCADE, related_name="bookings")
-    # PROTECT: a slot with booking history is never deleted (the slot delete answers 400).
+    # RESTRICT: a slot with booking history is never deleted on its own (the slot delete
+    # answers 400), yet deleting the whole experience still takes its bookings with it.
     time_slot = models.ForeignKey(
-        ExperienceTimeSlot, on_delete=models.PROTECT, related_name="bookings"
+        ExperienceTimeSlot, on_delete=models.RESTRICT, related_name="bookings"
     )
     status = models.CharField(
         max_length=20, choices=BookingStatus.choices, default=BookingStatus.PENDING

@@ -223,7 +223,7 @@ class Migration(migrations.Migration):
                 (
                     "time_slot",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
+                        on_delete=django.db.models.deletion.RESTRICT,
                         related_name="bookings",
                         to="experiences.experiencetimeslot",
                     ),

@@ -5,6 +5,7 @@ from experiences.services.bookings import (
     booking_complete,
     booking_confirm,
     booking_create,
+    bookings_cancel_by_staff,
     bookings_expire_pending,
 )
 from experiences.services.catalogue import (
@@ -12,6 +13,7 @@ from experiences.services.catalogue import (
     experience_delete,
     experience_update,
     review_create,
+    reviews_changed_by_staff,
     slot_delete,
     slots_create,
 )
@@ -23,11 +25,13 @@ __all__ = [
     "booking_confirm",
     "booking_create",
     "booking_create_idempotent",
+    "bookings_cancel_by_staff",
     "bookings_expire_pending",
     "experience_create",
     "experience_delete",
     "experience_update",
     "review_create",
+    "reviews_changed_by_staff",
     "slot_delete",
     "slots_create",
 ]

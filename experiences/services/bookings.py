@@ -248,23 +248,34 @@ def bookings_expire_pending(*, older_than: dt.timedelta) -> int:
     """Stale PENDING_PAYMENT / PAYMENT_FAILED bookings -> CANCELLED, seats restored (the
     original's cleanup job; a no-op while nothing produces those statuses)."""
     cutoff = timezone.now() - older_than
-    ids = list(
-        Booking.objects.filter(status__in=EXPIRABLE_STATUSES, updated_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
+    ids = Booking.objects.filter(status__in=EXPIRABLE_STATUSES, updated_at__lt=cutoff).values_list(
+        "pk", flat=True
     )
-    expired = 0
-    for booking_id in ids:
+    return _cancel_many(list(ids), statuses=EXPIRABLE_STATUSES)
+
+
+def bookings_cancel_by_staff(*, booking_ids: list[str]) -> int:
+    """The admin's cancel action: like the owner's cancel, seats restored."""
+    cancellable = tuple(
+        s for s in BookingStatus if s not in (BookingStatus.CANCELLED, BookingStatus.COMPLETED)
+    )
+    return _cancel_many(booking_ids, statuses=cancellable)
+
+
+def _cancel_many(booking_ids: list[str], *, statuses: tuple) -> int:
+    """Cancel each booking still in ``statuses``, one retried transaction per booking."""
+    cancelled = 0
+    for booking_id in booking_ids:
 
         def attempt(booking_id: str = booking_id) -> bool:
             booking = Booking.objects.select_for_update().filter(pk=booking_id).first()
             # Re-checked under the lock: it may have been confirmed or cancelled meanwhile.
-            if booking is None or booking.status not in EXPIRABLE_STATUSES:
+            if booking is None or booking.status not in statuses:
                 return False
             _cancel_locked(booking)
             return True
 
         if with_retries(attempt, hint=errors.BOOKING_HINT):
-            expired += 1
+            cancelled += 1
             metrics.bookings_cancelled_total.inc()
-    return expired
+    return cancelled

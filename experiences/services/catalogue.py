@@ -138,14 +138,7 @@ def review_create(
             review = ExperienceReview.objects.create(
                 user=user, experience=experience, rating=rating, comment=comment or None
             )
-            agg = ExperienceReview.objects.filter(experience=experience).aggregate(
-                avg=Avg("rating"), n=Count("id")
-            )
-            # QuerySet.update(): the review's post_save receiver already clears the
-            # detail and the lists ("review_created"), so no Experience signal is needed.
-            Experience.objects.filter(pk=experience.pk).update(
-                rating=agg["avg"] or 0, review_count=agg["n"], updated_at=timezone.now()
-            )
+            _rating_refresh(experience.pk)
             transaction.on_commit(partial(gamification_after_commit, user_id=user.id), robust=True)
     except IntegrityError as exc:
         if "review_one_per_user_exp" in str(exc):
@@ -153,3 +146,24 @@ def review_create(
         raise
     review.user = user
     return review
+
+
+def _rating_refresh(experience_id: str) -> None:
+    """rating = average of all ratings, reviewCount = their number (call it in the
+    transaction that changed the reviews, with the experience row locked)."""
+    agg = ExperienceReview.objects.filter(experience_id=experience_id).aggregate(
+        avg=Avg("rating"), n=Count("id")
+    )
+    # QuerySet.update(): the review's receiver clears the detail and the lists
+    # ("review_created"), so no Experience signal is needed.
+    Experience.objects.filter(pk=experience_id).update(
+        rating=agg["avg"] or 0, review_count=agg["n"], updated_at=timezone.now()
+    )
+
+
+def reviews_changed_by_staff(*, experience_ids: set[str]) -> None:
+    """After an admin edit or delete of reviews: recompute each experience's rating."""
+    with transaction.atomic():
+        for experience_id in sorted(experience_ids):  # a fixed lock order
+            Experience.objects.select_for_update().filter(pk=experience_id).exists()
+            _rating_refresh(experience_id)

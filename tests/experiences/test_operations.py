@@ -175,3 +175,39 @@ def test_booking_outcomes_are_counted(guest_client, slot):
     assert sample("guelaguetza_bookings_created_total", status="conflict") == conflict + 1
     assert sample("guelaguetza_bookings_created_total", status="failed") == failed + 1
     assert sample("guelaguetza_booking_creation_duration_seconds_count") == durations + 3
+
+
+@pytest.mark.django_db
+def test_admin_cancel_action_restores_seats(admin_client, guest, slot):
+    booking = booking_create(
+        user=guest, experience_id=slot.experience_id, time_slot_id=slot.id, guest_count=2
+    )
+    r = admin_client.post(
+        "/admin/experiences/booking/",
+        {"action": "cancel_bookings", "_selected_action": [booking.pk]},
+    )
+    assert r.status_code == 302
+    booking.refresh_from_db()
+    slot.refresh_from_db()
+    assert booking.status == "CANCELLED"
+    assert (slot.booked_count, slot.version) == (0, 3)
+
+
+@pytest.mark.django_db
+def test_admin_review_delete_recomputes_the_rating(admin_client, experience):
+    from experiences.models import ExperienceReview
+
+    for rating in (5, 1):
+        ExperienceReview.objects.create(user=UserFactory(), experience=experience, rating=rating)
+    low = ExperienceReview.objects.get(rating=1)
+    r = admin_client.post(f"/admin/experiences/experiencereview/{low.pk}/delete/", {"post": "yes"})
+    assert r.status_code == 302
+    experience.refresh_from_db()
+    assert (experience.rating, experience.review_count) == (5.0, 1)
+
+
+@pytest.mark.django_db
+def test_deleting_an_experience_with_bookings_deletes_its_slots_and_bookings(slot):
+    BookingFactory(time_slot=slot)
+    slot.experience.delete()
+    assert not ExperienceTimeSlot.objects.exists() and not Booking.objects.exists()
