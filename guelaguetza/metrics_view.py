@@ -51,9 +51,10 @@ class DatabaseGaugesCollector:
         for name, doc, labels, count in self._gauges():
             try:
                 value = count()
-            except (DatabaseError, LookupError):
-                logger.warning("metrics: gauge %s skipped", name, exc_info=True)
-                continue
+            except DatabaseError:
+                # Database down: one connect timeout per scrape, not one per gauge.
+                logger.warning("metrics: DB gauges skipped from %s on", name, exc_info=True)
+                break
             family = GaugeMetricFamily(name, doc, labels=list(labels))
             family.add_metric(list(labels.values()), value)
             gauges.append(family)

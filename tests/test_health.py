@@ -57,11 +57,13 @@ import django, json
 django.setup()
 from django.test import Client
 r = Client().get("/health")
-print(json.dumps({"status": r.status_code, "body": r.json()}))
+m = Client().get("/metrics")
+print(json.dumps({"status": r.status_code, "body": r.json(), "metrics": m.status_code,
+                  "users_gauge": b"guelaguetza_total_users_count" in m.content}))
 """
 
 
-def test_database_down_is_503_degraded():
+def test_database_down_is_503_degraded_and_metrics_still_answer():
     # A separate process whose DATABASE_URL points at a closed port: the shared
     # PostgreSQL keeps running for everyone else.
     env = {
@@ -83,6 +85,7 @@ def test_database_down_is_503_degraded():
     assert result["status"] == 503
     assert result["body"]["status"] == "degraded"
     assert result["body"]["checks"] == {"database": "error", "redis": "ok"}
+    assert result["metrics"] == 200 and result["users_gauge"] is False
 
 
 def test_root_describes_the_api(api_client):
