@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.tokens import access_token_issue
 from guelaguetza import health
+from guelaguetza.api import throttling
 from guelaguetza.api.throttling import parse_rate
 from tests.factories import UserFactory
 
@@ -115,5 +116,9 @@ def test_redis_down_fails_open_and_counts_the_failure(api_client):
     before = REGISTRY.get_sample_value("guelaguetza_rate_limit_errors_total") or 0
     with override_settings(**LIMITS, CACHES=caches):
         assert _statuses(api_client, "get", "/api/probe", 5) == [200] * 5
+        # After CACHE_BREAKER_FAILURES (3) failures the breaker skips Redis entirely.
+        assert throttling.breaker.state == "open"
+        assert throttling.breaker.skipped == 2
     after = REGISTRY.get_sample_value("guelaguetza_rate_limit_errors_total")
     assert after == before + 5
+    assert throttling.breaker.state == "closed"  # settings restored: fresh start

@@ -7,7 +7,9 @@ and /metrics are plain Django views, outside DRF, hence exempt.
 
 Fixed windows: one pipelined INCR + EXPIRE NX per scope (atomic, one round trip).
 Fail-open: when Redis errors, the request is served and the failure counted in
-``guelaguetza_rate_limit_errors_total``.
+``guelaguetza_rate_limit_errors_total``. A circuit breaker (the cache layer's class,
+its own instance: this is Django's cache connection) skips Redis for a few seconds
+after repeated failures, so a hung Redis does not add a socket timeout to every request.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from dataclasses import dataclass
 from ipaddress import ip_address, ip_network
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django_redis import get_redis_connection
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from guelaguetza.api.errors import ApiError
+from guelaguetza.cache.breaker import CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +43,17 @@ rate_limit_errors_total = Counter(
 rate_limited_total = Counter(
     "guelaguetza_rate_limited_total", "Requests refused with 429, by scope.", ["scope"]
 )
+
+
+breaker = CircuitBreaker()
+
+
+def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
+    if setting in {"CACHES", "RATE_LIMITS_ENABLED"}:
+        breaker.reset()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="guelaguetza.throttling.reset")
 
 
 @dataclass(frozen=True)
@@ -116,12 +131,17 @@ class ScopedRateThrottle(BaseThrottle):
             rate = parse_rate(rates[scope])
             window = int(now // rate.period) * rate.period
             checks.append((scope, rate, window))
+        if not breaker.allow():
+            rate_limit_errors_total.inc()
+            return True
         try:
             counts = self._hit(ident, checks)
         except RedisError:
             logger.warning("rate limit check failed; serving the request", exc_info=True)
+            breaker.failure()
             rate_limit_errors_total.inc()
             return True
+        breaker.success()
         for (scope, rate, window), count in zip(checks, counts, strict=True):
             if count > rate.limit:
                 rate_limited_total.labels(scope).inc()
