@@ -207,3 +207,21 @@ def test_put_me_validation_is_422(api_client):
 def test_cookie_is_lax_and_not_secure_in_development(api_client):
     cookie = _register(api_client).cookies["gc_refresh_token"]
     assert cookie["samesite"] == "Lax" and not cookie["secure"]
+
+
+def test_me_without_token_is_401_and_with_demo_token_too(api_client):
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer demo_token_123"}):
+        response = api_client.get("/api/auth/me", **headers)
+        assert response.status_code == 401
+        assert response.json()["message"] == "No autorizado"
+        assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_refresh_of_a_banned_user_is_401_suspended(api_client):
+    body = _register(api_client).json()
+    User.objects.filter(pk=body["user"]["id"]).update(banned_at=dt.datetime.now(dt.UTC))
+    response = api_client.post(
+        "/api/auth/refresh", {"refreshToken": body["refreshToken"]}, format="json"
+    )
+    assert response.status_code == 401
+    assert response.json()["message"] == "Tu cuenta ha sido suspendida"
