@@ -43,3 +43,23 @@ def test_concurrent_use_of_one_refresh_token_revokes_the_whole_family():
     assert not RefreshToken.objects.filter(revoked_at=None).exists()
     with pytest.raises(ApiError, match="Sesión invalidada"):
         token_refresh(token=winners[0].refresh_token)
+
+
+@pytest.mark.django_db
+def test_prune_deletes_only_expired_refresh_tokens():
+    import datetime as dt
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    user = UserFactory()
+    user_login(email=user.email, password="password123")
+    old = RefreshToken.objects.create(
+        jti="old", user=user, family_id="f", expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    out = io.StringIO()
+    call_command("refresh_tokens_prune", stdout=out)
+    assert "1 expired rows deleted" in out.getvalue()
+    assert not RefreshToken.objects.filter(pk=old.pk).exists()
+    assert RefreshToken.objects.count() == 1
