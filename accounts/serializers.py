@@ -23,6 +23,7 @@ def _msgs(invalid: str, **extra: str) -> dict:
 def _text(*, max_length: int, label: str, **kwargs) -> serializers.CharField:
     return serializers.CharField(
         max_length=max_length,
+        allow_blank=True,  # the UI may send "" to clear a field
         error_messages={
             "invalid": f"{label} debe ser texto",
             "max_length": f"{label} no puede tener más de {max_length} caracteres",
