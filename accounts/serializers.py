@@ -63,9 +63,16 @@ class ProfileInput(serializers.Serializer):
         max_length=500,
         required=False,
         allow_null=True,
-        error_messages={"invalid": "Avatar debe ser una URL válida"},
+        allow_blank=True,
+        error_messages={
+            "invalid": "Avatar debe ser una URL válida",
+            "max_length": "Avatar no puede tener más de 500 caracteres",
+        },
     )
     region = _text(max_length=100, label="La región", required=False, allow_null=True)
+
+    def validate_avatar(self, value: str | None) -> str | None:
+        return value or None  # "" clears the avatar
 
 
 def auth_user(user, *, created_at: bool = False) -> dict:

@@ -230,7 +230,8 @@ def test_refresh_of_a_banned_user_is_401_suspended(api_client):
 def test_put_me_accepts_empty_and_null_optional_fields(api_client):
     token = _register(api_client, apellido="López").json()["token"]
     response = _bearer(api_client, token).put(
-        "/api/auth/me", {"apellido": "", "region": None, "avatar": None}, format="json"
+        "/api/auth/me", {"apellido": "", "region": None, "avatar": ""}, format="json"
     )
     assert response.status_code == 200
-    assert response.json()["apellido"] == "" and response.json()["region"] is None
+    body = response.json()
+    assert body["apellido"] == "" and body["region"] is None and body["avatar"] is None
