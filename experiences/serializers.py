@@ -69,11 +69,8 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class IdField(serializers.CharField):
-    """Ids are opaque strings (API.md 9); anything non-empty is looked up (miss -> 404)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 200)
-        super().__init__(**kwargs)
+    """Ids are opaque strings (API.md 9): any non-empty one is looked up, and one that
+    cannot exist (too long, say) is simply not found: 404, like an unknown id."""
 
 
 class PageQuerySerializer(serializers.Serializer):

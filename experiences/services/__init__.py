@@ -17,7 +17,7 @@ from experiences.services.catalogue import (
     slot_delete,
     slots_create,
 )
-from experiences.services.idempotency import booking_create_idempotent
+from experiences.services.idempotency import booking_create_idempotent, idempotency_keys_purge
 
 __all__ = [
     "booking_cancel",
@@ -30,6 +30,7 @@ __all__ = [
     "experience_create",
     "experience_delete",
     "experience_update",
+    "idempotency_keys_purge",
     "review_create",
     "reviews_changed_by_staff",
     "slot_delete",

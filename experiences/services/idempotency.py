@@ -8,10 +8,12 @@ failed), the key is free again and the request runs normally.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
 from django.db import OperationalError, connection, transaction
+from django.utils import timezone
 
 from experiences import errors
 from experiences.errors import concurrency_error
@@ -75,3 +77,10 @@ def _run(*, user, key: str, data: dict, fingerprint: str) -> tuple[int, dict, bo
         body = {"booking": booking_full(booking), "clientSecret": None}
         BookingIdempotencyKey.objects.filter(pk=inserted[0]).update(status_code=201, response=body)
     return 201, body, False
+
+
+def idempotency_keys_purge(*, older_than: dt.timedelta) -> int:
+    """Forget stored responses past their replay window (run by expire_pending_bookings)."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = BookingIdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -90,7 +90,7 @@ def test_booking_the_last_seats_marks_the_slot_unavailable(guest_client, slot):
     assert (slot.booked_count, slot.is_available) == (5, False)
 
 
-@pytest.mark.parametrize("bad_id", ["nope", "exp_1", "a b", "%00", "x" * 100])
+@pytest.mark.parametrize("bad_id", ["nope", "exp_1", "a b", "%00", "x" * 100, "x" * 5000])
 def test_unknown_or_malformed_experience_id_is_404(guest_client, slot, bad_id):
     response = guest_client.post(
         "/api/bookings/bookings",
@@ -100,7 +100,7 @@ def test_unknown_or_malformed_experience_id_is_404(guest_client, slot, bad_id):
     assert response.status_code == 404 and error(response) == "Experiencia no encontrada"
 
 
-@pytest.mark.parametrize("bad_id", ["x" * 500, "a\x00b", ""])
+@pytest.mark.parametrize("bad_id", ["a\x00b", "", None, ["x"]])
 def test_unusable_id_in_body_is_400(guest_client, slot, bad_id):
     response = guest_client.post(
         "/api/bookings/bookings",

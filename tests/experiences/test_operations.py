@@ -93,6 +93,19 @@ def test_expire_pending_bookings_cancels_stale_ones_and_restores_seats(api_clien
     assert "expired 0" in out.getvalue()
 
 
+@pytest.mark.django_db
+def test_expire_command_forgets_old_idempotency_keys(guest_client, slot):
+    from experiences.models import BookingIdempotencyKey
+
+    assert book(guest_client, slot, HTTP_IDEMPOTENCY_KEY="old").status_code == 201
+    assert book(guest_client, slot, guests=2, HTTP_IDEMPOTENCY_KEY="new").status_code == 409
+    BookingIdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
+    out = io.StringIO()
+    call_command("expire_pending_bookings", stdout=out)
+    assert "purged 1" in out.getvalue()
+    assert not BookingIdempotencyKey.objects.exists()
+
+
 # --- seed ----------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_seed_covers_every_category_and_is_idempotent():
