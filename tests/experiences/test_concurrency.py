@@ -268,3 +268,46 @@ def test_idempotency_key_under_10_concurrent_requests_creates_one_booking():
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in results) == 9
     slot.refresh_from_db()
     assert slot.booked_count == 1
+
+
+@pytest.mark.django_db
+def test_conditional_update_with_a_stale_version_matches_no_row():
+    from experiences.services.bookings import _take_seats
+
+    slot = TimeSlotFactory(capacity=3)
+    stale = ExperienceTimeSlot.objects.get(pk=slot.pk)
+    ExperienceTimeSlot.objects.filter(pk=slot.pk).update(version=5)
+    with pytest.raises(_locking.VersionConflict):
+        _take_seats(stale, 1)
+    fresh = ExperienceTimeSlot.objects.get(pk=slot.pk)
+    with pytest.raises(_locking.VersionConflict):  # capacity is part of the condition too
+        _take_seats(fresh, 4)
+    _take_seats(fresh, 3)
+    fresh.refresh_from_db()
+    assert (fresh.booked_count, fresh.version, fresh.is_available) == (3, 6, False)
+
+
+@pytest.mark.django_db
+def test_version_conflicts_are_retried_then_answered_with_409():
+    from guelaguetza.api.errors import ApiError
+
+    calls = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise _locking.VersionConflict
+        return "ok"
+
+    assert _locking.with_retries(flaky, hint="h") == "ok" and len(calls) == 3
+
+    def always() -> None:
+        calls.append(1)
+        raise _locking.VersionConflict
+
+    calls.clear()
+    with pytest.raises(ApiError) as caught:
+        _locking.with_retries(always, hint="h")
+    assert len(calls) == 3
+    assert caught.value.status_code == 409
+    assert caught.value.to_body()["error"] == "ConcurrencyError"
