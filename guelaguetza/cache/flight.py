@@ -87,8 +87,9 @@ def _lead(
 ) -> Any:
     try:
         value = loader()
+        # Stores and releases in one round trip; raises only if the value is not JSON.
+        service.store(ckey, value, gens, ttl, release=(lock, token))
     except BaseException:
         service.call(lambda c: c.eval(RELEASE, 1, lock, token), ckey)
         raise
-    service.store(ckey, value, gens, ttl, release=(lock, token))
     return value

@@ -26,7 +26,9 @@ KINDS = ("direct", "pattern", "multiple", "cascade")
 
 cache_hits_total = Counter("cache_hits_total", "Cache reads served from Redis.", ["service"])
 cache_misses_total = Counter(
-    "cache_misses_total", "Cache reads that missed (absent, expired or invalidated).", ["service"]
+    "cache_misses_total",
+    "Cache reads not served from Redis (absent, expired, invalidated, or Redis unavailable).",
+    ["service"],
 )
 cache_errors_total = Counter(
     "cache_errors_total",

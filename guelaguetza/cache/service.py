@@ -171,6 +171,8 @@ class CacheService(invalidation.Invalidation):
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
         """Store ``value`` under the current generations of ``key``'s namespaces."""
         ckey = key if type(key) is CacheKey else resolve(key)
+        if not settings.CACHE_ENABLED:
+            return
         start = _perf()
         read = self.read(ckey)
         if read is not self.FAILED:

@@ -197,6 +197,8 @@ def test_disabled_cache_always_loads(settings, redis_client):
     key = keys.badges_all()
     assert cache.wrap(key, load) == cache.wrap(key, load) == 1
     assert load.calls == 2
+    cache.set(key, 2)
+    assert cache.get(key, "off") == "off"
     assert redis_client.dbsize() == 0
 
 

@@ -94,3 +94,11 @@ def test_the_lock_expires_by_itself(redis_client, settings):
     cache.wrap(key, loader)
     assert 0 < seen["pttl"] <= 1500
     assert redis_client.exists("guelaguetza:lock:" + key) == 0
+
+
+def test_a_value_that_is_not_json_raises_and_releases_the_lock(redis_client):
+    key = keys.config(name="bad")
+    with pytest.raises(TypeError):
+        cache.wrap(key, lambda: {"when": object()})
+    assert redis_client.exists("guelaguetza:lock:" + key) == 0
+    assert cache.wrap(key, lambda: {"ok": 1}) == {"ok": 1}
