@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 
 from guelaguetza.cache.metrics import INVALIDATIONS, SECONDS
-from guelaguetza.cache.registry import CASCADES, CacheKey, namespace_of, resolve
+from guelaguetza.cache.registry import CASCADES, CacheKey, key_part, namespace_of, resolve
 from guelaguetza.cache.transport import GEN_PREFIX, REDIS_ERRORS, Transport, new_generation
 
 if TYPE_CHECKING:
@@ -121,7 +121,8 @@ class Invalidation(Transport):
         """Everything a write clears, by its name in the invalidation map (CASCADES)."""
         INVALIDATIONS["cascade"].inc()
         for entry in CASCADES[name]:
-            target = entry.format(**{k: str(v) for k, v in ids.items()})
+            # Ids normalised exactly as keys.<family>(...) does, so the targets match.
+            target = entry.format_map({k: key_part(v) for k, v in ids.items()})
             if target.endswith(":*"):
                 schedule(self, ("ns", self._namespace(target)))
             else:

@@ -211,3 +211,10 @@ def test_in_a_plain_db_test_the_testcase_transaction_counts_as_autocommit():
     assert cache.get(key) is None
     assert cache.wrap(key, lambda: 2) == 2
     assert cache.get(key) == 2
+
+
+def test_cascade_normalises_ids_like_the_key_builders():
+    key = keys.experience_detail(experience_id=42)
+    cache.set(key, 1)
+    cache.cascade("review_created", experience_id=42)
+    assert cache.get(key) is None
