@@ -107,7 +107,12 @@ class Transport:
         if ckey is not None:
             ERRORS[ckey.family.service if type(ckey) is CacheKey else service_of(ckey)].inc()
         if exc is not None:
-            self.breaker.failure()
+            # An error reply (OOM under noeviction, a script error) means Redis is up
+            # and answering: reads can go on, so it does not count towards opening.
+            if isinstance(exc, redis.ResponseError):
+                self.breaker.success()
+            else:
+                self.breaker.failure()
             logger.warning("cache: Redis call failed: %r", exc)
 
     def _mget(self, names: list[str]) -> list[bytes | None]:

@@ -166,3 +166,19 @@ def test_the_client_is_configured_for_a_single_attempt(private_cache):
     assert kwargs["socket_timeout"] == pytest.approx(0.1)
     assert kwargs["socket_connect_timeout"] == pytest.approx(0.1)
     assert isinstance(private_cache.client, redis.Redis)
+
+
+def test_an_error_reply_does_not_open_the_breaker_and_reads_go_on(private_redis, private_cache):
+    cached = keys.user_rank(user_id="u1")
+    private_cache.set(cached, 7)
+    admin = redis.Redis.from_url(private_redis.url)
+    admin.config_set("maxmemory-policy", "noeviction")
+    admin.config_set("maxmemory", "1")  # every write now fails with an OOM reply
+    try:
+        for n in range(5):
+            assert private_cache.wrap(keys.user_stats(user_id=f"n{n}"), lambda: "db") == "db"
+        assert private_cache.breaker.state == CLOSED
+        assert private_cache.wrap(cached, lambda: "db") == 7  # hits still served
+    finally:
+        admin.config_set("maxmemory", "0")
+        admin.close()
