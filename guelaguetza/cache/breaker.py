@@ -34,7 +34,7 @@ class CircuitBreaker:
         self.failures = 0
         #: calls refused without touching the network (tests and ``cache_stats``)
         self.skipped = 0
-        self._clock = clock
+        self.clock = clock  # injectable: tests drive time by hand
         self._since = 0.0  # when it opened, or when the current probe started
         self._lock = threading.Lock()
 
@@ -52,9 +52,9 @@ class CircuitBreaker:
         if self.state is CLOSED:
             return True
         with self._lock:
-            if self.state is not CLOSED and self._clock() - self._since >= self._reset_seconds():
+            if self.state is not CLOSED and self.clock() - self._since >= self._reset_seconds():
                 self.state = HALF_OPEN
-                self._since = self._clock()
+                self._since = self.clock()
                 return True
             if self.state is CLOSED:
                 return True
@@ -80,7 +80,7 @@ class CircuitBreaker:
                 self.state is CLOSED and self.failures >= int(settings.CACHE_BREAKER_FAILURES)
             ):
                 self.state = OPEN
-                self._since = self._clock()
+                self._since = self.clock()
                 opened = True
             else:
                 opened = False

@@ -73,6 +73,16 @@ class RedisProcess:
         os.kill(self.proc.pid, signal.SIGCONT)
 
 
+class FakeClock:
+    """A monotonic clock that only moves when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def private_redis(tmp_path):
     server = RedisProcess(tmp_path)
@@ -91,6 +101,9 @@ def private_cache(private_redis, settings):
     settings.CACHE_BREAKER_FAILURES = 3
     settings.CACHE_BREAKER_RESET_SECONDS = 0.3
     service = CacheService(redis_url=private_redis.url, prefix="guelaguetza:")
+    # The breaker's time is driven by hand (service.breaker.clock.now += ...), so an
+    # open breaker cannot half-open behind a test's back on a slow machine.
+    service.breaker.clock = FakeClock()
     yield service
     service.reset()
 

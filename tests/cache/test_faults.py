@@ -3,10 +3,8 @@
 Every call degrades (wrap -> the loader's value, get -> the default, invalidation ->
 kept for later), no exception escapes, and once the circuit breaker is open a call
 makes no network call at all. Assertions are on the breaker and on counters of
-network attempts, never on elapsed time.
+network attempts, never on elapsed time; the breaker's clock is moved by hand.
 """
-
-import time
 
 import pytest
 import redis
@@ -127,7 +125,8 @@ def test_after_a_restart_hits_resume_once_the_reset_time_has_passed(
         private_cache.get(KEY)
     assert private_cache.breaker.state == OPEN
     private_redis.start()  # same port, empty (no persistence)
-    time.sleep(0.35)  # CACHE_BREAKER_RESET_SECONDS = 0.3: the next call probes
+    assert private_cache.get(KEY, "d") == "d"  # still open: Redis not even tried
+    private_cache.breaker.clock.now += 0.5  # past CACHE_BREAKER_RESET_SECONDS (0.3)
     assert private_cache.wrap(KEY, lambda: 2) == 2  # the probe: a miss, stored
     assert private_cache.breaker.state == CLOSED
     before = hits.value()
@@ -140,7 +139,7 @@ def test_a_failed_probe_reopens_the_breaker(private_redis, private_cache, settin
     for _ in range(3):
         private_cache.get(KEY)
     calls = private_cache.network_calls
-    time.sleep(0.35)
+    private_cache.breaker.clock.now += 0.5
     assert private_cache.get(KEY, "d") == "d"  # the probe, still refused
     assert private_cache.network_calls == calls + 1
     assert private_cache.breaker.state == OPEN

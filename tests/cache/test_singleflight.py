@@ -10,7 +10,8 @@ from guelaguetza.cache import cache, keys
 THREADS = 50
 
 
-def test_fifty_threads_missing_the_same_key_run_the_loader_once():
+def test_fifty_threads_missing_the_same_key_run_the_loader_once(settings):
+    settings.CACHE_LOCK_WAIT_MS = 10_000  # only a dead leader would make them wait this long
     key = keys.leaderboard_page(page=1, limit=50)
     calls = []
     barrier = threading.Barrier(THREADS)
