@@ -191,12 +191,16 @@ PROMETHEUS_METRIC_NAMESPACE = ""
 
 # --- Domain ------------------------------------------------------------------------------
 FESTIVAL_TIME_ZONE = env("FESTIVAL_TIME_ZONE", default="America/Mexico_City")
+# Longest a booking waits for a slot row held by another transaction before its 409.
+BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=2000)
 
 # --- I18n, static ------------------------------------------------------------------------
 LANGUAGE_CODE = "es-mx"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Admin URL fields assume https for scheme-less input (Django 6's default, opted in now).
+FORMS_URLFIELD_ASSUME_HTTPS = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STORAGES = {
