@@ -110,14 +110,22 @@ def _is_plain(text: str) -> bool:
 
 def free_text(text: str, *, max_length: int = 32) -> str:
     """Normalise user text for a key: NFKC, case-folded, spaces collapsed, no ``:``;
-    past ``max_length`` characters (or with unsafe characters) it becomes a short hash."""
+    past ``max_length`` characters (or with unsafe characters) it becomes a short hash.
+
+    Text that would read like another key part (``none``, the marker of a missing
+    value, or the shape of a hash) is hashed too, so two different searches never
+    share a key."""
     norm = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     if not norm:
         return "none"
-    safe = re.fullmatch(r"[\w\- .]+", norm) is not None
-    if safe and len(norm) <= max_length:
+    safe = _SAFE_TEXT.fullmatch(norm) is not None
+    if safe and len(norm) <= max_length and norm != "none" and not _HASHED.fullmatch(norm):
         return norm.replace(" ", "+")
     return "h" + hashlib.sha1(norm.encode()).hexdigest()[:16]
+
+
+_SAFE_TEXT = re.compile(r"[\w\- .]+")
+_HASHED = re.compile(r"h[0-9a-f]{16}")
 
 
 FAMILIES: dict[str, Family] = {

@@ -118,6 +118,19 @@ def test_a_search_term_is_normalised_whatever_its_case_or_spacing():
     assert q(None) == q("") == "none"
 
 
+def test_a_search_never_shares_a_key_with_no_search_or_with_a_hashed_search():
+    def q(term):
+        key = keys.experiences_list(
+            category=None, min_price=None, max_price=None, date=None, q=term, page=1, limit=10
+        )
+        return str(key).split(":q:")[1].split(":page:")[0]
+
+    long_term = "x" * 100
+    assert q("none") not in (q(None), "none")
+    assert q(q(long_term)) != q(long_term)  # a search typed as the hash of another
+    assert q("mole negro") != q("mole+negro")
+
+
 def test_non_ascii_ids_are_not_kept_verbatim():
     assert keys.user_stats(user_id="\uff2d\uff45") == "user:me:stats"
 
