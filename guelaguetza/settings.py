@@ -189,6 +189,10 @@ CORS_ALLOW_CREDENTIALS = True
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 PROMETHEUS_METRIC_NAMESPACE = ""
 
+# --- Benchmarks ---------------------------------------------------------------------------
+# Routes /api/bench/floor (constant bytes) for bench/load.py; off in every deployment.
+BENCH_ENDPOINTS_ENABLED = env.bool("BENCH_ENDPOINTS_ENABLED", default=False)
+
 # --- Domain ------------------------------------------------------------------------------
 FESTIVAL_TIME_ZONE = env("FESTIVAL_TIME_ZONE", default="America/Mexico_City")
 # Longest a booking waits for a slot row held by another transaction before its 409.

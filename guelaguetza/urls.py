@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from guelaguetza import handlers, health, metrics_view
+from guelaguetza import bench_views, handlers, health, metrics_view
 
 urlpatterns = [
     path("", health.root, name="root"),
@@ -18,6 +19,10 @@ urlpatterns = [
     path("api/", include("gamification.urls")),
     path("api/", include("events.urls")),
     path("api/", include("experiences.urls")),
+]
+if settings.BENCH_ENDPOINTS_ENABLED:
+    urlpatterns.append(path("api/bench/floor", bench_views.floor, name="bench-floor"))
+urlpatterns += [
     # Anything else under /api: the JSON 404 even with DEBUG on (no HTML debug page).
     re_path(r"^api(?:/.*)?$", handlers.api_not_found, name="api-not-found"),
 ]
