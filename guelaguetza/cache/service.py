@@ -24,13 +24,13 @@ Every network call goes through the per-process :class:`CircuitBreaker`.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import redis
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -61,7 +61,10 @@ def jittered(ttl: int) -> int:
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    # orjson: compact UTF-8 JSON, and a decoder ~5x faster than the standard one, which
+    # otherwise dominates a hit on a page-sized payload. Raises TypeError (as json does)
+    # for values that are not JSON-ready.
+    return orjson.dumps(value)
 
 
 class _Miss:
@@ -150,7 +153,7 @@ class CacheService(invalidation.Invalidation):
             header, _, payload = raw.partition(b"\n")
             if header == b"|".join(gens):
                 try:
-                    return json.loads(payload), gens, locked
+                    return orjson.loads(payload), gens, locked
                 except ValueError:
                     logger.warning("cache: undecodable value at %s", ckey)
         return self.MISS, gens, locked
