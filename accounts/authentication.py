@@ -4,14 +4,15 @@ A missing, expired, malformed, forged or demo (``demo_...``) token leaves the ca
 anonymous, so public and optional-auth routes keep working for the UI's demo mode.
 Routes that require a user use :class:`guelaguetza.api.permissions.Authenticated`, which
 turns "anonymous" into 401 and "token for a deleted user" into 401 "Usuario no
-encontrado". One query per authenticated request: loading the user by ``sub``.
+encontrado". The user comes from the cache (accounts.selectors.user_for_token), so a
+signed-in request whose data is cached too runs no SQL.
 """
 
 from __future__ import annotations
 
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from accounts.models import User
+from accounts.selectors import user_for_token
 from accounts.tokens import access_token_decode
 
 # Set on the Django request when a valid token names a user that no longer exists.
@@ -34,7 +35,7 @@ class OptionalJWTAuthentication(BaseAuthentication):
         claims = access_token_decode(token)
         if claims is None:
             return None
-        user = User.objects.filter(pk=claims["sub"]).first()
+        user = user_for_token(user_id=claims["sub"])
         if user is None:
             setattr(request._request, USER_MISSING_ATTR, True)
             return None

@@ -2,6 +2,7 @@
 caches of DESIGN.md's map (detail, every list, attendees' my-rsvps) follow."""
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 
 from events.models import Event, EventReminder, EventRSVP
@@ -9,6 +10,8 @@ from events.models import Event, EventReminder, EventRSVP
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
+    # Scheme-less URLs are https (Django 6 default; silences its deprecation warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("title", "category", "start_date", "location", "is_official", "rsvp_count")
     list_filter = ("category", "is_official", "start_date")
     search_fields = ("title", "location", "description")

@@ -25,6 +25,8 @@ class TimeSlotInline(admin.TabularInline):
 
 @admin.register(Experience)
 class ExperienceAdmin(admin.ModelAdmin):
+    # Scheme-less URLs are https (Django 6 default; silences its deprecation warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("title", "category", "host", "price", "is_active", "rating", "review_count")
     list_filter = ("category", "is_active", "created_at")
     search_fields = ("title", "description", "location", "host__email")

@@ -18,8 +18,6 @@ def experience_changed(sender, instance, **kwargs) -> None:
 
 def slot_changed(sender, instance, **kwargs) -> None:
     cache.cascade("slots_changed", experience_id=instance.experience_id)
-    # The list's ``date`` filter looks at available slots too.
-    cache.invalidate("experiences:list:*")
 
 
 def booking_changed(sender, instance, update_fields=None, **kwargs) -> None:

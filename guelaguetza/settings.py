@@ -110,6 +110,7 @@ CACHE_TTLS = {
     name: env.int(f"CACHE_TTL_{name.upper()}", default=seconds)
     for name, seconds in {
         "badges_all": 3600,
+        "user_auth": 300,
         "user_badges": 300,
         "user_stats": 60,
         "user_rank": 300,
@@ -203,8 +204,6 @@ LANGUAGE_CODE = "es-mx"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-# Admin URL fields assume https for scheme-less input (Django 6's default, opted in now).
-FORMS_URLFIELD_ASSUME_HTTPS = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STORAGES = {

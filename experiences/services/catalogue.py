@@ -89,7 +89,6 @@ def slots_create(*, user, experience_id: str, slots: list[dict]) -> int:
             # bulk_create fires no post_save: clear the slot lists (and the lists whose
             # date filter depends on available slots) explicitly.
             cache.cascade("slots_changed", experience_id=experience.id)
-            cache.invalidate("experiences:list:*")
     except IntegrityError as exc:
         if "slot_unique_start" in str(exc):
             raise ApiError(400, errors.SLOT_DUPLICATE) from exc

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-SERVICES = ("gamification", "events", "experiences")
+SERVICES = ("accounts", "gamification", "events", "experiences")
 OPS = ("get", "wrap", "set", "invalidate")
 KINDS = ("direct", "pattern", "multiple", "cascade")
 

@@ -140,6 +140,15 @@ FAMILIES: dict[str, Family] = {
             ("user:{user_id}", "badges"),
             "a user's badges (every badge with isUnlocked)",
         ),
+        # Who a bearer token's ``sub`` is (role, ban, active): a signed-in cached read
+        # then costs no query to load the user.
+        Family(
+            "user_auth",
+            "user:{user_id}:auth",
+            "accounts",
+            ("user:{user_id}",),
+            "the token user's auth fields",
+        ),
         Family("user_stats", "user:{user_id}:stats", "gamification", ("user:{user_id}",)),
         Family("user_rank", "user:{user_id}:rank", "gamification", ("user:{user_id}",)),
         Family(
@@ -198,10 +207,13 @@ CASCADES: dict[str, tuple[str, ...]] = {
     # Plus the attendees' user:{id}:rsvps, which the events receiver deletes by id.
     "event_changed": ("event:{event_id}:*", "events:list:*"),
     "experience_changed": ("experience:{experience_id}:*", "experiences:*"),
-    "slots_changed": ("experience:{experience_id}:slots:*",),
+    # The experiences list's ``date`` filter looks at available slots too.
+    "slots_changed": ("experience:{experience_id}:slots:*", "experiences:list:*"),
     "booking_changed": ("experience:{experience_id}:*", "experiences:*"),
     "review_created": ("experience:{experience_id}:detail", "experiences:*"),
     "profile_changed": ("leaderboard:*", "user:{user_id}:*"),
+    # Ban, role, active flag or e-mail changed: only who the token's user is.
+    "user_auth_changed": ("user:{user_id}:auth",),
 }
 
 

@@ -15,6 +15,7 @@ from guelaguetza.cache.registry import free_text, namespace_of, resolve
 EXAMPLES = {
     "badges_all": ({}, "badges:all"),
     "user_badges": ({"user_id": "u1"}, "user:u1:badges"),
+    "user_auth": ({"user_id": "u1"}, "user:u1:auth"),
     "user_stats": ({"user_id": "u1"}, "user:u1:stats"),
     "user_rank": ({"user_id": "u1"}, "user:u1:rank"),
     "user_rsvps": ({"user_id": "u1"}, "user:u1:rsvps"),

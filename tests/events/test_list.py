@@ -253,7 +253,7 @@ def test_signed_in_list_read_at_steady_state_runs_no_sql(
     assert item["hasRSVP"] is True and item["rsvpCount"] == 1
 
 
-def test_real_bearer_token_identifies_the_caller_with_only_the_auth_query(
+def test_real_bearer_token_read_at_steady_state_runs_no_sql(
     api_client, user, django_assert_num_queries
 ):
     from accounts.tokens import access_token_issue
@@ -263,8 +263,8 @@ def test_real_bearer_token_identifies_the_caller_with_only_the_auth_query(
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_issue(user).token}")
     api_client.get("/api/events")
 
-    # The one query left is the authentication's user lookup; the events read is cached.
-    with django_assert_num_queries(1):
+    # The token's user comes from user:{id}:auth and the events read from the cache.
+    with django_assert_num_queries(0):
         item = api_client.get("/api/events").json()["data"]["events"][0]
     assert item["hasRSVP"] is True
 
