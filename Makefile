@@ -11,7 +11,7 @@ WEB_CONCURRENCY ?= 2
 # and empties it); one-off commands and tests keep their metrics in memory.
 MANAGE := env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/python manage.py
 
-.PHONY: run test lint format venv services migrate seed clean
+.PHONY: run test lint format venv services migrate seed clean bench-deps bench-seed bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
@@ -47,6 +47,21 @@ lint: venv
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Benchmarks (bench/README.md): they print figures and write bench/out/; never run by CI.
+# Use a database of their own, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/gc_bench
+bench-deps: venv
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+
+bench-seed: venv services
+	$(BIN)/python manage.py ensure_database
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --users 100000 --events 1000 --experiences 500
+
+bench: bench-deps services
+	$(BIN)/python bench/cache_bench.py
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/redis_outage.py
 
 clean:
 	rm -rf $(VENV) var

@@ -75,6 +75,7 @@ def load_fixture(signed_in_users: int) -> dict:
     )
     months = sorted({(d.year, d.month) for d in Event.objects.values_list("start_date", flat=True)})
     return {
+        "cancellable": _bookings_to_cancel(signed, slots),
         "users": users,
         "tokens": [access_token_issue(u).token for u in signed],
         "events": events,
@@ -83,6 +84,26 @@ def load_fixture(signed_in_users: int) -> dict:
         "slots": slots,
         "months": months or [(today.year, today.month)],
     }
+
+
+def _bookings_to_cancel(users: list, slots: list, per_user: int = 3) -> list[tuple[str, str]]:
+    """(booking id, owner's token) pairs the mix cancels: made here, through the real
+    booking service, so the clients stay stateless. Each run books anew."""
+    from accounts.tokens import access_token_issue
+    from experiences.services.bookings import booking_create
+    from guelaguetza.api.errors import ApiError
+
+    rng = random.Random(3)
+    out = []
+    for user in users:
+        token = access_token_issue(user).token
+        for slot_id, exp_id in rng.sample(slots, min(per_user, len(slots))):
+            try:
+                booking = booking_create(user=user, experience_id=exp_id, time_slot_id=slot_id)
+            except ApiError:
+                continue  # full, or already booked by this user in an earlier run
+            out.append((booking.id, token))
+    return out
 
 
 def make_mix(fx: dict):
@@ -139,10 +160,15 @@ def make_mix(fx: dict):
         r = rng.random()
         if r < 0.3:
             return Req("w_checkin", "POST", "/api/gamification/me/check-in", token)
-        if r < 0.55:
+        if r < 0.5:
             return Req("w_rsvp", "POST", f"/api/events/{events.pick(rng)}/rsvp", token)
-        if r < 0.8:
+        if r < 0.75:
             return Req("w_unrsvp", "DELETE", f"/api/events/{events.pick(rng)}/rsvp", token)
+        if r < 0.88 and fx["cancellable"]:
+            booking_id, owner = rng.choice(fx["cancellable"])
+            return Req(
+                "w_cancel", "POST", f"/api/bookings/bookings/{booking_id}/cancel", owner, b"{}"
+            )
         slot_id, exp_id = rng.choice(slots)
         body = json.dumps({"experienceId": exp_id, "timeSlotId": slot_id, "guestCount": 1})
         return Req("w_booking", "POST", "/api/bookings/bookings", token, body.encode())
