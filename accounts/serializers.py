@@ -56,7 +56,10 @@ class LoginInput(serializers.Serializer):
 
 class ProfileInput(serializers.Serializer):
     nombre = serializers.CharField(
-        min_length=2, max_length=100, required=False, error_messages=_msgs(NOMBRE_SHORT)
+        min_length=2,
+        max_length=100,
+        required=False,
+        error_messages=_msgs(NOMBRE_SHORT, min_length=NOMBRE_SHORT),
     )
     apellido = _text(max_length=100, label="El apellido", required=False, allow_null=True)
     avatar = serializers.URLField(
