@@ -139,3 +139,35 @@ def test_demo_token_on_public_routes_is_anonymous(user):
     ):
         assert client.get(url).status_code == 200
     assert_error(client.get("/api/gamification/me/stats"), 401, "No autorizado")
+
+
+# The §5.1 tables: code -> (category, threshold, xpReward), in the response order
+# (category in enum declaration order, then threshold).
+CATALOGUE = [
+    ("FIRST_STORY", "STORIES", 1, 50), ("STORIES_10", "STORIES", 10, 100),
+    ("STORIES_50", "STORIES", 50, 250), ("STORIES_100", "STORIES", 100, 500),
+    ("FOLLOWERS_10", "SOCIAL", 10, 75), ("FOLLOWERS_50", "SOCIAL", 50, 150),
+    ("FOLLOWERS_100", "SOCIAL", 100, 300), ("FOLLOWERS_500", "SOCIAL", 500, 750),
+    ("FIRST_BOOKING", "ENGAGEMENT", 1, 50), ("FIRST_REVIEW", "ENGAGEMENT", 1, 25),
+    ("FIRST_RSVP", "ENGAGEMENT", 1, 25), ("BOOKINGS_5", "ENGAGEMENT", 5, 150),
+    ("RSVPS_10", "ENGAGEMENT", 10, 100), ("COMMENTS_50", "ENGAGEMENT", 50, 150),
+    ("LIKES_100", "ENGAGEMENT", 100, 100), ("LIKES_500", "ENGAGEMENT", 500, 300),
+    ("STREAK_7", "STREAK", 7, 100), ("STREAK_30", "STREAK", 30, 300),
+    ("STREAK_100", "STREAK", 100, 1000),
+    ("EARLY_ADOPTER", "SPECIAL", 1, 100), ("GUELAGUETZA_2024", "SPECIAL", 1, 200),
+]  # fmt: skip
+
+
+def test_catalogue_is_the_canonical_one_in_category_then_threshold_order(auth_client):  # [F9]
+    # Made by the data migration 0002 (re-created here: transaction=True tests truncate).
+    from gamification.catalogue import ensure_catalogue
+    from gamification.models import Badge
+
+    ensure_catalogue(Badge)
+
+    badges = data_of(auth_client.get("/api/gamification/me/badges"))
+
+    got = [(b["code"], b["category"], b["threshold"], b["xpReward"]) for b in badges]
+    key = [(cat, threshold) for _, cat, threshold, _ in got]
+    assert key == [(cat, threshold) for _, cat, threshold, _ in CATALOGUE]  # the order
+    assert sorted(got) == sorted(CATALOGUE)  # the rows (ties within a threshold: any order)
