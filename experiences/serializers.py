@@ -73,6 +73,21 @@ class IdField(serializers.CharField):
     cannot exist (too long, say) is simply not found: 404, like an unknown id."""
 
 
+class PriceBoundField(serializers.DecimalField):
+    """A price filter bound: any finite number (API.md 7.1 says "numbers"), not only
+    two-decimal ones; bounded so that any value compares with the decimal(10,2) column."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_digits=None,
+            decimal_places=None,
+            coerce_to_string=False,
+            min_value=Decimal("-1e12"),
+            max_value=Decimal("1e12"),
+            **kwargs,
+        )
+
+
 class PageQuerySerializer(serializers.Serializer):
     page = StrictIntegerField(min_value=1, max_value=100_000, default=1)
     limit = StrictIntegerField(min_value=1, max_value=MAX_LIMIT, default=10)
@@ -80,12 +95,8 @@ class PageQuerySerializer(serializers.Serializer):
 
 class ExperienceListQuerySerializer(PageQuerySerializer):
     category = serializers.ChoiceField(choices=ExperienceCategory.choices, required=False)
-    minPrice = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, coerce_to_string=False
-    )
-    maxPrice = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, coerce_to_string=False
-    )
+    minPrice = PriceBoundField(required=False)
+    maxPrice = PriceBoundField(required=False)
     date = StrictDateField(required=False)
     search = serializers.CharField(required=False, allow_blank=True, max_length=200)
 

@@ -346,3 +346,22 @@ def test_demo_token_on_public_routes_is_anonymous(experience):
     ok(client.get(f"/api/bookings/experiences/{experience.id}"))
     ok(client.get(f"/api/bookings/experiences/{experience.id}/slots?startDate=2026-07-01"))
     assert_error(client.get("/api/bookings/bookings"), 401, "No autorizado")
+
+
+def test_price_bounds_accept_any_finite_number(api_client, host):
+    from decimal import Decimal
+
+    from tests.factories import ExperienceFactory
+
+    cheap = ExperienceFactory(host=host, price=Decimal("10.55"))
+    dear = ExperienceFactory(host=host, price=Decimal("10.56"))
+
+    def listed(query: str) -> set[str]:
+        body = ok(api_client.get(f"/api/bookings/experiences?{query}"))
+        return {e["id"] for e in body["experiences"]}
+
+    assert listed("minPrice=10.555") == {dear.id}
+    assert listed("maxPrice=10.555") == {cheap.id}
+    assert listed("minPrice=1e1&maxPrice=10.5599999") == {cheap.id}
+    for bad in ("minPrice=1e13", "maxPrice=-1e13", "minPrice=NaN", "maxPrice=Infinity"):
+        assert_error(api_client.get(f"/api/bookings/experiences?{bad}"), 400)
