@@ -219,3 +219,14 @@ def test_rsvp_to_an_event_deleted_meanwhile_is_404_not_the_duplicate_400():  # [
 
     assert_error(responses[0], 404, "Evento no encontrado")
     assert not EventRSVP.objects.exists()
+
+
+@pytest.mark.parametrize(("raw", "content_type"), [
+    (b"{not json", "application/json"), (b"", "application/json"), (b"[]", "application/json"),
+    (b"\xff", "application/json"), (b"<x/>", "text/xml"),
+])  # fmt: skip
+def test_rsvp_ignores_whatever_body_it_gets(auth_client, user, event, raw, content_type):
+    r = auth_client.generic("POST", f"/api/events/{event.id}/rsvp", raw, content_type=content_type)
+
+    assert_done(r, "Asistencia confirmada")
+    assert EventRSVP.objects.filter(user=user, event=event).exists()

@@ -365,3 +365,25 @@ def test_price_bounds_accept_any_finite_number(api_client, host):
     assert listed("minPrice=1e1&maxPrice=10.5599999") == {cheap.id}
     for bad in ("minPrice=1e13", "maxPrice=-1e13", "minPrice=NaN", "maxPrice=Infinity"):
         assert_error(api_client.get(f"/api/bookings/experiences?{bad}"), 400)
+
+
+@pytest.mark.parametrize(("raw", "content_type"), [
+    (b"{not json", "application/json"), (b"", "application/json"), (b"", None),
+    (b"[]", "application/json"), (b"\xff", "application/json"), (b"<x/>", "text/xml"),
+])  # fmt: skip
+def test_state_changes_ignore_whatever_body_they_get(guest_client, host_client, slot, raw,
+                                                     content_type):  # fmt: skip
+    # confirm, cancel and complete take no input (the UI sends {}): a stray body is never read.
+    kwargs = {"content_type": content_type} if content_type else {}
+    booking_id = ok(book(guest_client, slot), 201)["booking"]["id"]
+    base = f"/api/bookings/bookings/{booking_id}"
+
+    assert (
+        ok(guest_client.generic("POST", f"{base}/confirm", raw, **kwargs))["status"] == "CONFIRMED"
+    )
+    assert (
+        ok(host_client.generic("POST", f"{base}/complete", raw, **kwargs))["status"] == "COMPLETED"
+    )
+    other = ok(book(client_for(UserFactory()), slot), 201)["booking"]["id"]
+    r = host_client.generic("POST", f"/api/bookings/bookings/{other}/cancel", raw, **kwargs)
+    assert ok(r)["status"] == "CANCELLED"
