@@ -161,7 +161,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["guelaguetza.api.renderers.ORJSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "guelaguetza.api.renderers.JSONOnlyNegotiation",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["guelaguetza.api.parsers.ORJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "guelaguetza.api.errors.exception_handler",
     # Scopes (global, auth, bookings) are chosen from the request: see the module.

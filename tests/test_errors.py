@@ -120,3 +120,24 @@ def test_cors_preflight_allows_the_front_end_origin(api_client, settings):
     assert "authorization" in allowed and "content-type" in allowed
     other = api_client.get("/api/health", HTTP_ORIGIN="https://evil.example")
     assert "Access-Control-Allow-Origin" not in other
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("raw", "status"), [
+    (b"[" * 100_000, 400),             # json.loads RecursionError -> "JSON inválido"
+    (b'{"a":' * 50_000, 400),
+    (b'{"email": "' + b"a" * 3_000_000 + b'"}', 413),  # over DATA_UPLOAD_MAX_MEMORY_SIZE
+])  # fmt: skip
+def test_deeply_nested_or_oversized_json_is_4xx_not_500(auth_client, raw, status):
+    r = auth_client.generic("POST", "/api/auth/login", raw, content_type="application/json")
+    assert r.status_code == status
+    body = r.json()
+    assert body["success"] is False and body["error"] == body["message"]
+
+
+@pytest.mark.django_db
+def test_too_many_query_fields_is_400_not_500(api_client):
+    query = "&".join(f"x{i}=1" for i in range(1500))  # > DATA_UPLOAD_MAX_NUMBER_FIELDS
+    r = api_client.get(f"/api/events?{query}")
+    assert r.status_code == 400
+    assert r.json()["error"] == "Solicitud inválida"

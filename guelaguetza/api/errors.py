@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -23,6 +24,8 @@ NOT_FOUND = "Recurso no encontrado"
 METHOD_NOT_ALLOWED = "Método no permitido"
 INVALID_JSON = "JSON inválido"
 VALIDATION_ERROR = "Error de validación"
+BAD_REQUEST = "Solicitud inválida"
+TOO_LARGE = "La solicitud es demasiado grande"
 
 
 def error_body(message: str, *, details: list[dict] | None = None, **extra: Any) -> dict:
@@ -93,6 +96,10 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's EXCEPTION_HANDLER: map every exception to the API.md error shape."""
     if isinstance(exc, ApiError):
         return Response(exc.to_body(), status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, RequestDataTooBig):  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(error_body(TOO_LARGE), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):  # e.g. TooManyFieldsSent: Django's own 400
+        return Response(error_body(BAD_REQUEST), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(NOT_FOUND)
     elif isinstance(exc, DjangoPermissionDenied):
