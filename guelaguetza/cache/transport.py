@@ -51,7 +51,7 @@ class Transport:
         self._redis_url = redis_url
         self._prefix = prefix
         self._client: redis.Redis | None = None
-        self.breaker = CircuitBreaker()
+        self.breaker = CircuitBreaker(probe=self._probe)
         #: calls that went to the network (tests assert the open breaker adds none)
         self.network_calls = 0
         self._pending: dict[tuple[str, str], None] = {}
@@ -101,6 +101,14 @@ class Transport:
             return self.FAILED
         self.breaker.success()
         return result
+
+    def _probe(self) -> bool:
+        """The breaker's background probe: does Redis answer a PING in time?"""
+        try:
+            return bool(self.client.ping())
+        except REDIS_ERRORS as exc:
+            logger.warning("cache: breaker probe failed: %r", exc)
+            return False
 
     def _failed(self, ckey: CacheKey | str | None, exc: BaseException | None) -> None:
         # Errors count per service of the key (or namespace); ops calls (no key) don't.

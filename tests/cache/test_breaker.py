@@ -1,5 +1,7 @@
 """The circuit breaker's state machine, on a fake clock."""
 
+import threading
+
 from guelaguetza.cache.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 
 
@@ -71,3 +73,44 @@ def test_a_probe_that_never_reports_is_replaced_after_a_period(settings):
     assert breaker.allow()  # this probe's thread dies silently
     clock.now += 5
     assert breaker.allow()
+
+
+def _background(settings, answer):
+    """An opened breaker whose probe runs in its own thread and waits to be released."""
+    release, done = threading.Event(), threading.Event()
+
+    def probe() -> bool:
+        release.wait(5)
+        done.set()
+        return answer()
+
+    breaker, clock = opened(settings)
+    breaker.probe = probe
+    clock.now += 5
+    return breaker, release, done
+
+
+def test_a_background_probe_keeps_requests_off_redis_until_it_answers(settings):
+    breaker, release, done = _background(settings, lambda: True)
+    assert not breaker.allow()  # starts the probe; this request skips Redis
+    assert breaker.state == HALF_OPEN
+    assert not breaker.allow()  # the probe is still waiting on Redis
+    release.set()
+    assert done.wait(5)
+    for _ in range(100):  # the probe thread reports right after `done`
+        if breaker.state == CLOSED:
+            break
+        threading.Event().wait(0.01)
+    assert breaker.state == CLOSED and breaker.allow()
+
+
+def test_a_failed_background_probe_reopens_for_a_full_period(settings):
+    breaker, release, done = _background(settings, lambda: 1 / 0)  # a raising probe
+    assert not breaker.allow()
+    release.set()
+    assert done.wait(5)
+    for _ in range(100):
+        if breaker.state == OPEN:
+            break
+        threading.Event().wait(0.01)
+    assert breaker.state == OPEN and not breaker.allow()

@@ -6,6 +6,8 @@ makes no network call at all. Assertions are on the breaker and on counters of
 network attempts, never on elapsed time; the breaker's clock is moved by hand.
 """
 
+import time
+
 import pytest
 import redis
 import redis.connection
@@ -38,6 +40,14 @@ class Attempts:
     @property
     def total(self) -> int:
         return self.connects + self.mgets
+
+
+def wait_for(condition, *, seconds: float = 5.0) -> None:
+    """Wait for the breaker's background probe to report (synchronisation, not timing)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the probe never reported"
+        time.sleep(0.01)
 
 
 def every_call(service: CacheService) -> dict:
@@ -127,8 +137,12 @@ def test_after_a_restart_hits_resume_once_the_reset_time_has_passed(
     private_redis.start()  # same port, empty (no persistence)
     assert private_cache.get(KEY, "d") == "d"  # still open: Redis not even tried
     private_cache.breaker.clock.now += 0.5  # past CACHE_BREAKER_RESET_SECONDS (0.3)
-    assert private_cache.wrap(KEY, lambda: 2) == 2  # the probe: a miss, stored
-    assert private_cache.breaker.state == CLOSED
+    calls = private_cache.network_calls
+    # This call starts the background probe and is itself served without Redis.
+    assert private_cache.get(KEY, "d") == "d"
+    assert private_cache.network_calls == calls
+    wait_for(lambda: private_cache.breaker.state == CLOSED)  # the probe's PING answered
+    assert private_cache.wrap(KEY, lambda: 2) == 2  # a miss (Redis restarted empty), stored
     before = hits.value()
     assert private_cache.wrap(KEY, lambda: 3) == 2
     assert hits.value() - before == 1
@@ -140,11 +154,29 @@ def test_a_failed_probe_reopens_the_breaker(private_redis, private_cache, settin
         private_cache.get(KEY)
     calls = private_cache.network_calls
     private_cache.breaker.clock.now += 0.5
-    assert private_cache.get(KEY, "d") == "d"  # the probe, still refused
-    assert private_cache.network_calls == calls + 1
-    assert private_cache.breaker.state == OPEN
+    assert private_cache.get(KEY, "d") == "d"  # starts the probe, served without Redis
+    wait_for(lambda: private_cache.breaker.state == OPEN)  # the probe was refused
     assert private_cache.get(KEY, "d") == "d"
-    assert private_cache.network_calls == calls + 1
+    assert private_cache.network_calls == calls  # requests never touched the network
+
+
+def test_with_redis_hung_no_request_waits_for_the_probe(private_redis, private_cache):
+    """The probe of a hung server blocks for the socket timeout: in its own thread, while
+    every request keeps being served without a network call."""
+    for _ in range(3):
+        private_cache.get(KEY)  # fills the pool's connection, then nothing: fine
+    private_redis.stop()  # SIGSTOP: connections hang instead of failing
+    while private_cache.breaker.state != OPEN:
+        private_cache.get(KEY)
+    calls = private_cache.network_calls
+    private_cache.breaker.clock.now += 0.5
+    assert private_cache.wrap(KEY, lambda: "db") == "db"  # starts the probe
+    probing = private_cache.breaker.state
+    for _ in range(20):
+        assert private_cache.wrap(KEY, lambda: "db") == "db"
+    assert private_cache.network_calls == calls
+    assert probing in {"half_open", OPEN}  # OPEN if the probe already timed out
+    wait_for(lambda: private_cache.breaker.state == OPEN)
 
 
 def test_invalidations_lost_while_hung_are_replayed_before_the_next_read(
