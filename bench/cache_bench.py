@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -201,6 +202,35 @@ def bench_invalidate(url: str, sizes: list[int], runs: int) -> list[tuple[int, f
     return medians
 
 
+def bench_hung(calls: int) -> tuple[float, float, float]:
+    """A private redis-server SIGSTOPped: once the breaker is open, what does a wrap()
+    add over calling its loader directly? (median and p99 in us, and the worst call)."""
+    proc, url, workdir = private_server()
+    try:
+        service = CacheService(redis_url=url, prefix=PREFIX)
+        key = keys.user_stats(user_id="ckx00000000000000000001")
+        service.wrap(key, lambda: {"xp": 1})  # connected, warm
+        os.kill(proc.pid, signal.SIGSTOP)
+        opening = time.perf_counter()
+        while service.breaker.state != "open":
+            service.wrap(key, lambda: {"xp": 1})
+        opening = time.perf_counter() - opening
+        value = {"xp": 1}
+        direct = timed(lambda: (lambda: value)(), calls)
+        through = timed(lambda: service.wrap(key, lambda: value), calls)
+        added = [max(0, t - d) for t, d in zip(sorted(through), sorted(direct), strict=True)]
+        med, p99 = stats(added)
+        print(f"\n3. Redis hung (SIGSTOP): the breaker opened after {opening * 1000:.0f} ms; "
+              f"then wrap() adds, over its loader ({calls} calls, us):")  # fmt: skip
+        print(f"   median {med:.2f}   p99 {p99:.2f}   worst {max(through) / 1000:.1f}")
+        return med, p99, max(through) / 1000
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="an existing Redis (default: a private redis-server)")
@@ -225,6 +255,7 @@ def main() -> int:
               f"redis-py {redis.__version__}, {os.cpu_count()} CPUs")  # fmt: skip
         ratios = bench_hits(url, args.calls)
         medians = bench_invalidate(url, sizes, args.runs)
+        _, hung_p99, _ = bench_hung(args.calls)
     finally:
         if proc is not None:
             proc.kill()
@@ -240,6 +271,8 @@ def main() -> int:
     verdict = "PASS" if largest[1] <= 1.0 else "FAIL"
     print(f"   invalidate <= 1 ms at {largest[0]:,} keys: {largest[1]:.3f} ms  {verdict}")
     print(f"   flat: {largest[0]:,} keys / {medians[0][0]:,} keys = {flat:.2f}x")
+    verdict = "PASS" if hung_p99 <= 5000 else "FAIL"
+    print(f"   Redis hung, breaker open: p99 added by wrap() {hung_p99:.2f} us <= 5 ms  {verdict}")
     print(f"\nreproduce: {command}")
     return 0
 

@@ -203,6 +203,7 @@ def measure(port: int, make, args, label: str) -> dict:
     print(
         f"{label:<22} {out['throughput_rps']:>8.1f} req/s  p50 {out['p50_ms']:>7.2f}  "
         f"p95 {out['p95_ms']:>7.2f}  p99 {out['p99_ms']:>7.2f} ms  "
+        f"(reads p99 {out['reads_p99_ms']:>7.2f})  "
         f"hit {out['hit_rate_pct']}%  q/req {out['db_queries_per_request']}  "
         f"5xx {out['status_5xx']}",
         flush=True,
