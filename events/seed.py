@@ -1,4 +1,5 @@
-"""seed_demo's events step: festival events of every category over July 2026, the
+"""seed_demo's events step: festival events of every category over the festival's July
+(the next one not over, or ``--festival-year``, an option of the experiences step), the
 Guelaguetza month, ``--events N`` of them (default 60).
 
 Deterministic (a fixed random seed), so a second run generates the same titles and adds
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from events.models import Event, EventCategory
 from guelaguetza.cache import cache, keys
+from guelaguetza.festival import festival_year
 
 BATCH = 1000
 FESTIVAL_TZ = ZoneInfo("America/Mexico_City")
@@ -67,14 +69,12 @@ OFFICIAL = {EventCategory.CEREMONIA, EventCategory.DESFILE}
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument(
-        "--events", type=int, default=60, help="festival events to seed over July 2026"
-    )
+    parser.add_argument("--events", type=int, default=60, help="festival events to seed over July")
 
 
-def build_events(count: int, *, seed: int = 2026) -> list[Event]:
+def build_events(count: int, *, year: int, seed: int = 2026) -> list[Event]:
     """``count`` unsaved events: categories in turn (all seven appear from 7 events on),
-    days spread over July 2026 in festival-local time (an evening of July 31 is August 1
+    days spread over July of ``year`` in festival-local time (an evening of July 31 is August 1
     in UTC), unique titles."""
     rng = random.Random(seed)
     categories = list(EventCategory)
@@ -85,9 +85,9 @@ def build_events(count: int, *, seed: int = 2026) -> list[Event]:
         turn = i // len(categories)
         base = names[turn % len(names)]
         edition = turn // len(names)
-        title = f"{base} · Guelaguetza 2026" + (f" ({edition + 1})" if edition else "")
+        title = f"{base} · Guelaguetza {year}" + (f" ({edition + 1})" if edition else "")
         day = 1 + (i * 30) // max(count - 1, 1)  # July 1 to July 31
-        local = dt.datetime(2026, 7, day, rng.randint(9, 21), rng.choice((0, 30)))
+        local = dt.datetime(year, 7, day, rng.randint(9, 21), rng.choice((0, 30)))
         start = local.replace(tzinfo=FESTIVAL_TZ).astimezone(dt.UTC)
         venue, lat, lon = rng.choice(VENUES)
         # Ceremonies and parades are the official programme, and every other dance
@@ -96,7 +96,7 @@ def build_events(count: int, *, seed: int = 2026) -> list[Event]:
         events.append(
             Event(
                 title=title,
-                description=f"{base}: parte del programa de la Guelaguetza 2026 en Oaxaca.",
+                description=f"{base}: parte del programa de la Guelaguetza {year} en Oaxaca.",
                 image_url=f"https://picsum.photos/seed/guelaguetza-{i}/800/600",
                 location=venue,
                 latitude=lat,
@@ -111,7 +111,8 @@ def build_events(count: int, *, seed: int = 2026) -> list[Event]:
 
 
 def run(*, options: dict, stdout) -> None:
-    wanted = build_events(max(0, int(options.get("events") or 60)))
+    year = options.get("festival_year") or festival_year()
+    wanted = build_events(max(0, int(options.get("events") or 60)), year=year)
     existing = set(
         Event.objects.filter(title__in=[e.title for e in wanted]).values_list("title", flat=True)
     )

@@ -20,11 +20,11 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import User
 from experiences.models import Experience, ExperienceCategory, ExperienceTimeSlot
 from guelaguetza.cache import cache
+from guelaguetza.festival import festival_year
 
 BATCH = 2000
 DEMO_HOST = "artesano@guelaguetza.mx"
@@ -69,11 +69,6 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--festival-year", type=int, default=None, help="year of the slots (default: next July)"
     )
-
-
-def festival_year(today: dt.date | None = None) -> int:
-    today = today or timezone.localdate()
-    return today.year if today <= dt.date(today.year, 7, FESTIVAL_DAYS[-1]) else today.year + 1
 
 
 def _hosts(stdout) -> list[User]:

@@ -8,8 +8,8 @@ from guelaguetza.cache import cache, keys
 
 
 @pytest.mark.django_db
-def test_seed_creates_n_events_of_every_category_in_july_2026():
-    seed.run(options={"events": 30}, stdout=io.StringIO())
+def test_seed_creates_n_events_of_every_category_in_the_festival_july():
+    seed.run(options={"events": 30, "festival_year": 2026}, stdout=io.StringIO())
 
     events = list(Event.objects.all())
     assert len(events) == 30
@@ -17,6 +17,7 @@ def test_seed_creates_n_events_of_every_category_in_july_2026():
     local = [e.start_date.astimezone(seed.FESTIVAL_TZ) for e in events]
     assert all((d.year, d.month) == (2026, 7) for d in local)
     assert {d.day for d in local} >= {1, 15, 31}
+    assert all("Guelaguetza 2026" in e.title for e in events)
     assert len({e.title for e in events}) == 30
     official = {e.category for e in events if e.is_official}
     assert official == {"DANZA", "CEREMONIA", "DESFILE"}
@@ -44,3 +45,12 @@ def test_seed_invalidates_cached_lists(api_client):
     seed.run(options={"events": 10}, stdout=io.StringIO())
 
     assert api_client.get("/api/events").json()["data"]["total"] == 10
+
+
+@pytest.mark.django_db
+def test_seed_defaults_to_the_next_festival_not_over(settings):
+    from guelaguetza.festival import festival_year
+
+    seed.run(options={"events": 7}, stdout=io.StringIO())
+    years = {e.start_date.astimezone(seed.FESTIVAL_TZ).year for e in Event.objects.all()}
+    assert years == {festival_year()}

@@ -17,6 +17,7 @@ from experiences.models import (
     ExperienceTimeSlot,
 )
 from experiences.services import booking_create
+from guelaguetza.festival import festival_year
 from tests.experiences.conftest import book, client_for
 from tests.factories import BookingFactory, TimeSlotFactory, UserFactory
 
@@ -129,8 +130,9 @@ def test_seed_covers_every_category_and_is_idempotent():
 
 
 def test_seed_picks_the_next_festival_that_has_not_passed():
-    assert seed.festival_year(dt.date(2026, 5, 1)) == 2026
-    assert seed.festival_year(dt.date(2026, 11, 27)) == 2027
+    assert festival_year(dt.date(2026, 5, 1)) == 2026
+    assert festival_year(dt.date(2026, 7, 31)) == 2026
+    assert festival_year(dt.date(2026, 11, 27)) == 2027
 
 
 @pytest.mark.django_db(transaction=True)
