@@ -223,7 +223,8 @@ def summary(result: PhaseResult) -> dict:
 
 # -- /metrics ---------------------------------------------------------------------------
 def scrape(port: int) -> dict[str, float]:
-    """Sum of samples per metric name (labels folded), from one /metrics scrape."""
+    """Sum of samples per metric name, from one /metrics scrape; samples of the cache
+    counters are also summed per service, as ``cache_hits_total|events``."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {}
     if os.environ.get("METRICS_TOKEN"):
@@ -239,6 +240,10 @@ def scrape(port: int) -> dict[str, float]:
         name = name_labels.split("{", 1)[0]
         with contextlib.suppress(ValueError):
             totals[name] = totals.get(name, 0.0) + float(value)
+            if name in ("cache_hits_total", "cache_misses_total") and 'service="' in line:
+                service = line.split('service="', 1)[1].split('"', 1)[0]
+                key = f"{name}|{service}"
+                totals[key] = totals.get(key, 0.0) + float(value)
     return totals
 
 

@@ -24,7 +24,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guelaguetza.settings")
 
-from bench._harness import ROOT, Req, delta, gunicorn, run_load, scrape, summary
+from bench._harness import (
+    ROOT,
+    PhaseResult,
+    Req,
+    delta,
+    gunicorn,
+    run_load,
+    scrape,
+    summary,
+)
 
 WRITE_SHARE = 0.02
 
@@ -106,7 +115,7 @@ def _bookings_to_cancel(users: list, slots: list, per_user: int = 3) -> list[tup
     return out
 
 
-def make_mix(fx: dict):
+def make_mix(fx: dict, write_share: float = WRITE_SHARE):
     users, events, exps = Zipf(fx["users"]), Zipf(fx["events"]), Zipf(fx["experiences"])
     pages = Zipf(list(range(1, 51)))
     slots = fx["slots"]
@@ -174,7 +183,7 @@ def make_mix(fx: dict):
         return Req("w_booking", "POST", "/api/bookings/bookings", token, body.encode())
 
     def mix(rng: random.Random) -> Req:
-        return write(rng) if tokens and rng.random() < WRITE_SHARE else read(rng)
+        return write(rng) if tokens and rng.random() < write_share else read(rng)
 
     return mix
 
@@ -187,19 +196,43 @@ def floor(rng: random.Random) -> Req:
     return Req("floor", "GET", "/api/bench/floor")
 
 
-def measure(port: int, make, args, label: str) -> dict:
-    run_load(port, make, seconds=args.warmup, procs=args.procs, threads=args.threads, seed=7)
-    before = scrape(port)
-    result = run_load(port, make, seconds=args.seconds, procs=args.procs, threads=args.threads)
-    after = scrape(port)
+def measure(port: int, phases: dict, args, *, rounds: int = 1) -> dict[str, dict]:
+    """Warm each phase up, then measure them in ``rounds`` alternating windows that add
+    up to ``--seconds`` each, so machine noise (this box is shared) hits them alike:
+    a ratio of two phases measured this way is worth quoting."""
+    for make in phases.values():
+        run_load(port, make, seconds=args.warmup, procs=args.procs, threads=args.threads, seed=7)
+    totals = {label: (PhaseResult(), {}) for label in phases}
+    for r in range(rounds):
+        for label, make in phases.items():
+            before = scrape(port)
+            result = run_load(
+                port, make, seconds=args.seconds / rounds, procs=args.procs,
+                threads=args.threads, seed=1 + r,
+            )  # fmt: skip
+            after = scrape(port)
+            merged, deltas = totals[label]
+            merged.merge(result)
+            merged.elapsed += result.elapsed
+            for name in after:
+                deltas[name] = deltas.get(name, 0.0) + delta(after, before, name)
+    return {label: _report(label, *totals[label]) for label in phases}
+
+
+def _report(label: str, result: PhaseResult, deltas: dict[str, float]) -> dict:
     out = summary(result)
-    hits = delta(after, before, "cache_hits_total")
-    misses = delta(after, before, "cache_misses_total")
-    queries = delta(after, before, "django_db_execute_total")
-    requests = max(1, out["requests"])
+    hits = deltas.get("cache_hits_total", 0.0)
+    misses = deltas.get("cache_misses_total", 0.0)
+    queries = deltas.get("django_db_execute_total", 0.0)
     out["hit_rate_pct"] = round(100 * hits / (hits + misses), 2) if hits + misses else None
-    out["db_queries_per_request"] = round(queries / requests, 3)
-    out["cache_errors"] = delta(after, before, "cache_errors_total")
+    out["db_queries_per_request"] = round(queries / max(1, out["requests"]), 3)
+    out["hit_rate_by_service_pct"] = {}
+    for service in ("accounts", "gamification", "events", "experiences"):
+        h = deltas.get(f"cache_hits_total|{service}", 0.0)
+        m = deltas.get(f"cache_misses_total|{service}", 0.0)
+        if h + m:
+            out["hit_rate_by_service_pct"][service] = round(100 * h / (h + m), 1)
+    out["cache_errors"] = deltas.get("cache_errors_total", 0.0)
     print(
         f"{label:<22} {out['throughput_rps']:>8.1f} req/s  p50 {out['p50_ms']:>7.2f}  "
         f"p95 {out['p95_ms']:>7.2f}  p99 {out['p99_ms']:>7.2f} ms  "
@@ -208,6 +241,8 @@ def measure(port: int, make, args, label: str) -> dict:
         f"5xx {out['status_5xx']}",
         flush=True,
     )
+    if len(out["hit_rate_by_service_pct"]) > 1:
+        print(f"{'':<22} hit rate by service: {out['hit_rate_by_service_pct']}", flush=True)
     return out
 
 
@@ -259,14 +294,20 @@ def main() -> None:
     results: dict[str, dict] = {}
     bench_env = {"BENCH_ENDPOINTS_ENABLED": "true"}
     with gunicorn({**bench_env, "CACHE_ENABLED": "true"}, workers=args.workers) as port:
-        results["floor"] = measure(port, floor, args, "floor (constant bytes)")
-        results["leaderboard cached"] = measure(port, leaderboard_only, args, "leaderboard cached")
-        results["mix cached"] = measure(port, mix, args, "mix cached")
-    with gunicorn({**bench_env, "CACHE_ENABLED": "false"}, workers=args.workers) as port:
-        results["leaderboard uncached"] = measure(
-            port, leaderboard_only, args, "leaderboard uncached"
+        results.update(
+            measure(
+                port,
+                {"floor": floor, "leaderboard cached": leaderboard_only},
+                args,
+                rounds=4,
+            )
         )
-        results["mix uncached"] = measure(port, mix, args, "mix uncached")
+        results.update(measure(port, {"mix cached": mix}, args))
+        # The same reads without the writes: what the cache does at steady state.
+        results.update(measure(port, {"reads cached": make_mix(fx, write_share=0.0)}, args))
+    with gunicorn({**bench_env, "CACHE_ENABLED": "false"}, workers=args.workers) as port:
+        results.update(measure(port, {"leaderboard uncached": leaderboard_only}, args))
+        results.update(measure(port, {"mix uncached": mix}, args))
 
     ratios = {
         "leaderboard_cached_vs_floor": round(
