@@ -14,6 +14,7 @@ says what each write clears.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import string
@@ -21,6 +22,19 @@ import unicodedata
 from dataclasses import dataclass, field
 
 _FIELDS = string.Formatter()
+
+
+@functools.cache
+def _template_regex(template: str) -> re.Pattern:
+    """``template`` as a regex, each ``{field}`` a named group of one segment.
+
+    Compiled once per template: :func:`namespace_of` runs on every cascade, on the
+    write path."""
+    pattern = re.escape(template)
+    for _, f, _, _ in _FIELDS.parse(template):
+        if f:
+            pattern = pattern.replace(re.escape("{" + f + "}"), f"(?P<{f}>[^:]+)")
+    return re.compile(f"^{pattern}$")
 
 
 class CacheKey(str):
@@ -54,10 +68,7 @@ class Family:
     def __post_init__(self) -> None:
         params = tuple(f for _, f, _, _ in _FIELDS.parse(self.template) if f)
         object.__setattr__(self, "params", params)
-        pattern = re.escape(self.template)
-        for p in params:
-            pattern = pattern.replace(re.escape("{" + p + "}"), f"(?P<{p}>[^:]+)")
-        object.__setattr__(self, "_regex", re.compile(f"^{pattern}$"))
+        object.__setattr__(self, "_regex", _template_regex(self.template))
 
     def key(self, **params: object) -> CacheKey:
         """The CacheKey for ``params`` (each normalised by :func:`key_part`, user text
@@ -266,8 +277,4 @@ def namespace_of(pattern: str) -> str | None:
 
 def _template_matches(template: str, ns: str) -> bool:
     """Does ``ns`` fit ``template``, each ``{field}`` standing for one segment?"""
-    pattern = re.escape(template)
-    for _, f, _, _ in _FIELDS.parse(template):
-        if f:
-            pattern = pattern.replace(re.escape("{" + f + "}"), "[^:]+")
-    return re.match(f"^{pattern}$", ns) is not None
+    return _template_regex(template).match(ns) is not None
