@@ -21,6 +21,8 @@ import string
 import unicodedata
 from dataclasses import dataclass, field
 
+from guelaguetza.api.formats import iso
+
 _FIELDS = string.Formatter()
 
 
@@ -101,10 +103,8 @@ def key_part(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
-        # JS ISO form in UTC, without the colons that separate key segments.
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H%M%S.") + (
-            f"{value.microsecond // 1000:03d}Z"
-        )
+        # The wire form (JS ISO in UTC), without the colons that separate key segments.
+        return iso(value).replace(":", "")
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
