@@ -6,9 +6,8 @@ Django rejects before routing (handler400/403) and unhandled errors (handler500)
 
 from django.http import JsonResponse
 
-from guelaguetza.api.errors import INTERNAL_ERROR, NOT_FOUND, error_body
+from guelaguetza.api.errors import BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, error_body
 
-BAD_REQUEST = "Solicitud inválida"
 FORBIDDEN = "Acceso denegado"
 
 

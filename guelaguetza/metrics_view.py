@@ -30,6 +30,8 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.platform_collector import PlatformCollector
 
+from guelaguetza.api.errors import error_body
+
 logger = logging.getLogger(__name__)
 
 # API.md 8 fixes the classic text format's content type.
@@ -140,14 +142,12 @@ def _denied(request) -> JsonResponse | None:
         return None
     header = request.headers.get("Authorization", "")
     if not header:
-        msg = "Missing authorization header"
-        return JsonResponse({"success": False, "error": msg, "message": msg}, status=401)
+        return JsonResponse(error_body("Missing authorization header"), status=401)
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(
         value.strip().encode(), token.encode()
     ):
-        msg = "Invalid metrics token"
-        return JsonResponse({"success": False, "error": msg, "message": msg}, status=403)
+        return JsonResponse(error_body("Invalid metrics token"), status=403)
     return None
 
 

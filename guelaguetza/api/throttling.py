@@ -27,7 +27,7 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
-from guelaguetza.api.errors import ApiError
+from guelaguetza.api.errors import ApiError, error_body
 from guelaguetza.cache.breaker import CircuitBreaker
 
 logger = logging.getLogger(__name__)
@@ -163,15 +163,9 @@ class ScopedRateThrottle(BaseThrottle):
     def _refusal(self, scope: str, rate: Rate, window: int, now: float) -> ApiError:
         reset_at = window + rate.period
         retry_after = max(1, math.ceil(reset_at - now))
-        body = {
-            "success": False,
-            "error": TOO_MANY,
-            "message": TOO_MANY,
-            "statusCode": 429,
-            "retryAfter": retry_after,
-            "limit": rate.limit,
-            "remaining": 0,
-        }
+        body = error_body(
+            TOO_MANY, statusCode=429, retryAfter=retry_after, limit=rate.limit, remaining=0
+        )
         if scope == "global":
             body["resetTime"] = retry_after
         headers = {
