@@ -14,6 +14,7 @@ after repeated failures, so a hung Redis does not add a socket timeout to every 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -62,8 +63,11 @@ class Rate:
     period: int
 
 
+@functools.cache
 def parse_rate(text: str) -> Rate:
-    """``"100/min"``, ``"5/m"``, ``"20/minute"``, ``"10/30s"`` -> Rate."""
+    """``"100/min"``, ``"5/m"``, ``"20/minute"``, ``"10/30s"`` -> Rate.
+
+    Cached: every request checks its scopes' rates, which are a handful of settings."""
     count, _, period = text.strip().partition("/")
     digits = "".join(ch for ch in period if ch.isdigit())
     unit = period[len(digits) :].strip().lower()[:1]
