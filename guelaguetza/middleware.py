@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -22,12 +23,15 @@ def route_label(request) -> str:
     ``/api/bookings/experiences/:id/slots``. Unknown paths share one label so a scan
     of random URLs cannot blow up the metric's cardinality."""
     match = getattr(request, "resolver_match", None)
-    if match is None or not match.route:
+    if match is None or not match.route or match.url_name == "api-not-found":
         return UNMATCHED
-    route = _GROUP.sub(":id", match.route.replace("^", "").replace("$", ""))
-    if match.url_name == "api-not-found":
-        return UNMATCHED
-    return "/" + route.lstrip("/")
+    return _label(match.route)
+
+
+@functools.cache
+def _label(route: str) -> str:
+    # Once per URL pattern (a fixed set) rather than a regex substitution per request.
+    return "/" + _GROUP.sub(":id", route.replace("^", "").replace("$", "")).lstrip("/")
 
 
 class HttpMetricsMiddleware:
