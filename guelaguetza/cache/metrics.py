@@ -134,12 +134,7 @@ def _default_key_count() -> int | None:
     return cache.key_count()
 
 
+# In multiprocess mode the /metrics view adds this collector to its registry too
+# (metrics_view._scrape_time_collectors), so the gauges appear exactly once.
 collector = CacheCollector()
-
-
-def register(registry: CollectorRegistry) -> None:
-    """Add the scrape-time gauges to ``registry`` (the /metrics view's multiprocess one)."""
-    registry.register(CacheCollector())
-
-
 REGISTRY.register(collector)

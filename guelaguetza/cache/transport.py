@@ -1,8 +1,8 @@
 """The Redis side of the CacheService: connection, circuit breaker, guarded calls.
 
-Every network call of the cache layer goes through :meth:`Transport.call` or
-:meth:`Transport.guarded_mget`: the per-process :class:`CircuitBreaker` is asked first
-(no network call at all while it is open), a failure is counted in
+Every network call of the cache layer (:meth:`Transport.call`, the MGET of a read, the
+pipeline of an invalidation) asks the per-process :class:`CircuitBreaker` first (no
+network call at all while it is open); a failure is counted in
 ``cache_errors_total{service}`` and reported to the breaker, and nothing raises.
 """
 
