@@ -19,12 +19,18 @@ def ok(data) -> Response:
 
 
 class _CallerActions:
-    """The signed-in caller's badges and check-in, shared by /me/... and the aliases."""
+    """The signed-in caller's badges and check-in, routed under both /me/... and the
+    seed-path aliases: DRF collects @action methods from base classes too, so the two
+    viewsets share one definition of each route."""
 
-    def _badges(self, request) -> Response:
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=False, methods=["get"])
+    def badges(self, request) -> Response:
         return ok(selectors.badges_for_user(user_id=request.user.pk))
 
-    def _check_in(self, request) -> Response:
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @action(detail=False, methods=["post"], url_path="check-in")
+    def check_in(self, request) -> Response:
         # No body and no content-type (API.md 1.1): request.data is never read.
         result = services.checkin_perform(user=request.user)
         return ok({**result, "newBadges": [new_badge_payload(b) for b in result["newBadges"]]})
@@ -39,16 +45,6 @@ class MeViewSet(_CallerActions, GenericViewSet):
     @action(detail=False, methods=["get"])
     def stats(self, request) -> Response:
         return ok(selectors.stats_get(user_id=request.user.pk, create=True))
-
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["get"])
-    def badges(self, request) -> Response:
-        return self._badges(request)
-
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["post"], url_path="check-in")
-    def check_in(self, request) -> Response:
-        return self._check_in(request)
 
 
 class GamificationViewSet(_CallerActions, GenericViewSet):
@@ -65,16 +61,6 @@ class GamificationViewSet(_CallerActions, GenericViewSet):
         query = LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return ok(selectors.leaderboard_page(**query.validated_data))
-
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["get"])
-    def badges(self, request) -> Response:
-        return self._badges(request)
-
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["post"], url_path="check-in")
-    def check_in(self, request) -> Response:
-        return self._check_in(request)
 
 
 class UserViewSet(GenericViewSet):
