@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from psycopg import errors as pg_errors
 
 from events.models import Event, EventReminder, EventRSVP, possible_event_id
+from gamification.services import badges_evaluate
 from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import invalidation
 
@@ -106,11 +107,6 @@ def _after_commit(func: Callable[[], None]) -> None:
 
 
 def _evaluate_badges(user: User) -> None:
-    try:
-        from gamification.services import badges_evaluate
-    except ImportError:
-        logger.warning("gamification.services.badges_evaluate is not available yet")
-        return
     try:
         badges_evaluate(user=user)
     except Exception:
