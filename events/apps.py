@@ -23,9 +23,6 @@ class EventsConfig(AppConfig):
         signals.post_save.connect(
             receivers.event_saved, sender=Event, dispatch_uid="events.event.save"
         )
-        signals.pre_delete.connect(
-            receivers.event_deleting, sender=Event, dispatch_uid="events.event.pre_delete"
-        )
         signals.post_delete.connect(
             receivers.event_deleted, sender=Event, dispatch_uid="events.event.delete"
         )

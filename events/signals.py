@@ -20,12 +20,10 @@ def event_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
         _delete_attendee_rsvps(instance.pk)
 
 
-def event_deleting(sender, instance, **kwargs) -> None:
-    # pre_delete: the CASCADE is about to remove the RSVP rows that name the attendees.
-    _delete_attendee_rsvps(instance.pk)
-
-
 def event_deleted(sender, instance, **kwargs) -> None:
+    # The attendees' user:{uid}:rsvps need no lookup here: Django's CASCADE deletes the
+    # event's RSVPs and reminders one by one (their receivers are connected, so it
+    # cannot fast-delete), and each sends its own post_delete to the receivers above.
     cache.cascade("event_changed", event_id=instance.pk)
 
 

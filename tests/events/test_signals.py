@@ -4,7 +4,7 @@ from django.db.models import signals
 from events import signals as receivers
 from events.models import Event, EventReminder, EventRSVP
 from guelaguetza.cache import cache, keys
-from tests.factories import EventFactory, EventRSVPFactory
+from tests.factories import EventFactory, EventRSVPFactory, UserFactory
 
 
 @pytest.mark.parametrize(
@@ -15,7 +15,6 @@ from tests.factories import EventFactory, EventRSVPFactory
         (signals.post_save, EventReminder, receivers.reminder_changed),
         (signals.post_delete, EventReminder, receivers.reminder_changed),
         (signals.post_save, Event, receivers.event_saved),
-        (signals.pre_delete, Event, receivers.event_deleting),
         (signals.post_delete, Event, receivers.event_deleted),
     ],
 )
@@ -54,6 +53,28 @@ def test_event_delete_clears_detail_lists_and_attendees_rsvps(api_client, auth_c
     assert api_client.get(f"/api/events/{event.id}").status_code == 404
     assert api_client.get("/api/events").json()["data"]["total"] == 0
     assert auth_client.get("/api/events/my-rsvps").json()["data"]["total"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_event_delete_clears_each_attendees_rsvps(auth_client, user):
+    # The admin's bulk delete is a QuerySet.delete(): the cascaded RSVPs and reminders
+    # still send post_delete one by one.
+    doomed = [EventFactory(), EventFactory()]
+    for event in doomed:
+        EventRSVPFactory(user=user, event=event)
+    EventRSVPFactory(user=user, event=EventFactory())
+    assert auth_client.get("/api/events/my-rsvps").json()["data"]["total"] == 3
+    reminder_only = UserFactory()
+    EventReminder.objects.create(
+        user=reminder_only, event=doomed[0], remind_at=doomed[0].start_date
+    )
+    key = keys.user_rsvps(user_id=reminder_only.pk)
+    cache.set(key, {"events": [], "rsvpIds": [], "reminderIds": [doomed[0].pk]})
+
+    Event.objects.filter(pk__in=[e.pk for e in doomed]).delete()
+
+    assert auth_client.get("/api/events/my-rsvps").json()["data"]["total"] == 1
+    assert cache.get(key, default="absent") == "absent"
 
 
 @pytest.mark.django_db(transaction=True)
