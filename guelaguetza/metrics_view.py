@@ -8,6 +8,7 @@ one scrape shows the whole server whichever worker answers it.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import os
@@ -15,6 +16,7 @@ import os
 from django.apps import apps
 from django.conf import settings
 from django.db import DatabaseError
+from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -36,6 +38,10 @@ logger = logging.getLogger(__name__)
 
 # API.md 8 fixes the classic text format's content type.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+# Booking statuses behind the original's two booking gauges.
+ACTIVE = ("PENDING", "CONFIRMED")
+AWAITING_PAYMENT = ("PENDING_PAYMENT", "PENDING")
 
 
 def _model(label: str):
@@ -75,17 +81,24 @@ class DatabaseGaugesCollector:
         )
         booking = _model("experiences.Booking")
         if booking is not None:
+            # Both booking gauges from one query (run once per scrape, when first needed).
+            counts = functools.cache(
+                lambda: booking.objects.filter(status__in=[*ACTIVE, *AWAITING_PAYMENT]).aggregate(
+                    active=Count("pk", filter=Q(status__in=ACTIVE)),
+                    awaiting=Count("pk", filter=Q(status__in=AWAITING_PAYMENT)),
+                )
+            )
             yield (
                 "guelaguetza_active_bookings_count",
                 "Bookings PENDING or CONFIRMED.",
                 {},
-                lambda: booking.objects.filter(status__in=["PENDING", "CONFIRMED"]).count(),
+                lambda: counts()["active"],
             )
             yield (
                 "guelaguetza_pending_payments_count",
                 "Bookings awaiting payment (PENDING_PAYMENT or PENDING).",
                 {"type": "booking"},
-                lambda: booking.objects.filter(status__in=["PENDING_PAYMENT", "PENDING"]).count(),
+                lambda: counts()["awaiting"],
             )
         experience = _model("experiences.Experience")
         if experience is not None:

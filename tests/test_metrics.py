@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from guelaguetza.api.routers import router
 from guelaguetza.middleware import route_label
-from tests.factories import UserFactory
+from tests.factories import BookingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +110,19 @@ def test_db_gauges_are_computed_at_scrape_time(api_client):
     assert sample(text, "guelaguetza_total_users_count") == count.fetchone()[0] == 3
     UserFactory()
     assert sample(api_client.get("/metrics").content.decode(), "guelaguetza_total_users_count") == 4
+
+
+def test_booking_gauges_count_their_statuses_in_one_query(api_client, django_assert_num_queries):
+    for status in ("PENDING", "CONFIRMED", "CONFIRMED", "PENDING_PAYMENT", "CANCELLED"):
+        BookingFactory(status=status)
+    BookingFactory(status="PAYMENT_FAILED")
+
+    # users, both booking gauges, active experiences, available slots
+    with django_assert_num_queries(4):
+        text = api_client.get("/metrics").content.decode()
+
+    assert sample(text, "guelaguetza_active_bookings_count") == 3
+    assert sample(text, "guelaguetza_pending_payments_count", type="booking") == 2
 
 
 @override_settings(METRICS_TOKEN="s3cret")
