@@ -83,8 +83,12 @@ class Family:
         for k in self.text_params:
             if params[k] is not None:
                 values[k] = free_text(str(params[k]))
-        value = self.template.format_map(values)
-        namespaces = (*(ns.format_map(values) for ns in self.namespaces), value)
+        return self.key_of_parts(values)
+
+    def key_of_parts(self, parts: dict[str, str]) -> CacheKey:
+        """The CacheKey whose segments are ``parts``, already normalised key parts."""
+        value = self.template.format_map(parts)
+        namespaces = (*(ns.format_map(parts) for ns in self.namespaces), value)
         return CacheKey(value, self, namespaces)
 
     def match(self, key: str) -> dict | None:
@@ -247,9 +251,11 @@ def resolve(key: str) -> CacheKey:
     if isinstance(key, CacheKey):
         return key
     for family in FAMILIES.values():
-        params = family.match(key)
-        if params is not None:
-            return family.key(**params)
+        parts = family.match(key)
+        if parts is not None:
+            # The segments are key parts already: normalising them again would name
+            # another key (free_text hashes its own ``mole+negro`` and ``none``).
+            return family.key_of_parts(parts)
     raise ValueError(f"not a key of the cache tree: {key!r}")
 
 

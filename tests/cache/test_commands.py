@@ -42,6 +42,15 @@ def test_cache_invalidate_exact_key():
     assert cache.get(key) is None
 
 
+def test_cache_invalidate_exact_key_with_a_search_term_clears_that_key():
+    key = keys.experiences_list(
+        category=None, min_price=None, max_price=None, date=None, q="Mole Negro", page=1, limit=10
+    )
+    cache.set(key, 1)
+    run("cache_invalidate", str(key))
+    assert cache.get(key) is None
+
+
 def test_cache_invalidate_glob_scans_and_unlinks_only_matches(redis_client):
     for u in range(30):
         cache.set(keys.user_stats(user_id=f"u{u}"), 1)

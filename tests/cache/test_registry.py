@@ -132,6 +132,17 @@ def test_a_search_never_shares_a_key_with_no_search_or_with_a_hashed_search():
     assert q("mole negro") != q("mole+negro")
 
 
+@pytest.mark.parametrize("term", ["Mole Negro", None, "none", "x" * 100])
+def test_a_key_string_resolves_to_that_same_key(term):
+    key = keys.experiences_list(
+        category="TOUR", min_price=None, max_price=1.5, date=None, q=term, page=1, limit=10
+    )
+    resolved = resolve(str(key))
+    assert resolved == key and resolved.namespaces == key.namespaces
+    for name, (_, example) in EXAMPLES.items():
+        assert resolve(example) == example and resolve(example).family.name == name
+
+
 def test_non_ascii_ids_are_not_kept_verbatim():
     assert keys.user_stats(user_id="\uff2d\uff45") == "user:me:stats"
 
