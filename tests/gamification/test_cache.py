@@ -196,3 +196,33 @@ def test_rolled_back_xp_invalidates_nothing_and_leaves_no_xp():
 )
 def test_invalidation_receivers_are_connected(signal, sender, uid):
     assert any(entry[0] == (uid, id(sender)) for entry in signal.receivers)
+
+
+# -- ids the key registry would normalise ------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize("variant", ["{id} ", "{ID}%20", "%EF%BD%83{rest}"])
+def test_id_variant_never_reads_or_plants_the_users_cached_badges(
+    api_client, auth_client, user, catalogue, variant
+):
+    # " x", "X " and a full-width first letter all normalise (strip, case-fold, NFKC) to
+    # the real id: served under its key, a stranger's empty list would replace the
+    # user's badges for a whole TTL, and the user's would answer for an unknown id.
+    services.badge_award(user=user, badge=catalogue["FIRST_STORY"])
+    url_id = variant.format(id=user.pk, ID=user.pk.upper(), rest=user.pk[1:])
+    assert user.pk.startswith("c")
+
+    assert api_client.get(f"/api/gamification/users/{url_id}/badges").json()["data"] == []
+    mine = auth_client.get(BADGES).json()["data"]
+    assert [b["code"] for b in mine if b["isUnlocked"]] == ["FIRST_STORY"]
+    assert api_client.get(f"/api/gamification/users/{url_id}/badges").json()["data"] == []
+
+
+@pytest.mark.django_db
+def test_id_variant_is_404_even_when_the_users_stats_are_cached(api_client, auth_client, user):
+    UserStatsFactory(user=user, xp=150)
+    auth_client.get(STATS)
+    assert cache.get(keys.user_stats(user_id=user.pk))["xp"] == 150
+
+    response = api_client.get(f"/api/gamification/users/{user.pk}%20/stats")
+
+    assert response.status_code == 404
