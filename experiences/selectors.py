@@ -24,8 +24,17 @@ from experiences.serializers import (
 from experiences.services._locking import valid_id
 from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache, keys
+from guelaguetza.cache.registry import key_part
 
 DETAIL_REVIEWS = 10
+
+
+def _wrap(key, experience_id: str, loader):
+    """cache.wrap for an experience's key, but only when the registry keeps the id
+    verbatim: any other id ("<id> ", full-width letters) is normalised in the key and
+    can share a real experience's key, so a hit would answer 200 for an id no row has.
+    Such ids are read uncached (a 404 from the loader), as events.selectors does."""
+    return cache.wrap(key, loader) if key_part(experience_id) == experience_id else loader()
 
 
 def _count(model, related: str = "experience"):
@@ -139,7 +148,7 @@ def experience_detail(*, experience_id: str) -> dict:
             "_count": {"reviews": exp.n_reviews, "bookings": exp.n_bookings},
         }
 
-    return cache.wrap(keys.experience_detail(experience_id=experience_id), load)
+    return _wrap(keys.experience_detail(experience_id=experience_id), experience_id, load)
 
 
 def experience_slots(*, experience_id: str, start: str, end: str | None = None) -> list[dict]:
@@ -160,9 +169,8 @@ def experience_slots(*, experience_id: str, start: str, end: str | None = None) 
         ).order_by("date", "start_time")
         return [{**slot_row(s), "availableSpots": s.capacity - s.booked_count} for s in slots]
 
-    return cache.wrap(
-        keys.experience_slots(experience_id=experience_id, start=start, end=end), load
-    )
+    key = keys.experience_slots(experience_id=experience_id, start=start, end=end)
+    return _wrap(key, experience_id, load)
 
 
 def _bookings_page(qs, *, status: str | None, page: int, limit: int, with_user: bool) -> dict:

@@ -229,3 +229,17 @@ def test_receivers_are_connected_for_save_and_delete(model, name):
     for signal, verb in ((post_save, "saved"), (post_delete, "deleted")):
         uids = {key[0] for key, *_ in signal.receivers if key[1] == id(model)}
         assert f"experiences.{name}.{verb}" in uids
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("suffix", ["%20", "%09"])
+def test_id_variant_is_404_even_when_the_experience_is_cached(api_client, slot, suffix):
+    # "<id> " normalises (stripped) to the real id in a key: it must not be served
+    # the real experience's cached detail or slots, since no experience has that id.
+    exp_id = slot.experience_id
+    api_client.get(f"/api/bookings/experiences/{exp_id}")
+    assert api_client.get(slots_url(slot)).status_code == 200
+
+    variant = f"/api/bookings/experiences/{exp_id}{suffix}"
+    assert api_client.get(variant).status_code == 404
+    assert api_client.get(f"{variant}/slots?startDate={slot.date}").status_code == 404
