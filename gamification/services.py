@@ -178,8 +178,10 @@ def checkin_perform(*, user, now: dt.datetime | None = None) -> dict:
             # update() fires no post_save and the streak is part of user:{id}:stats:
             # invalidate explicitly (deduplicated with xp_add's own cascade).
             cache.cascade("xp_changed", user_id=user.pk)
-            xp_add(user=user, amount=CHECKIN_XP, reason="check-in")
-        stats = UserStats.objects.get(user=user)
+            # xp_add re-reads the row after its own UPDATE, streak included.
+            stats = xp_add(user=user, amount=CHECKIN_XP, reason="check-in")
+        else:
+            stats = UserStats.objects.get(user=user)
     new_badges = badges_evaluate(user=user)
     return {
         "streak": stats.current_streak,
