@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from psycopg import errors as pg_errors
 
 from events.models import Event, EventReminder, EventRSVP, possible_event_id
-from gamification.services import badges_evaluate
+from gamification.services import rewards_after_commit
 from guelaguetza.api.errors import ApiError
-from guelaguetza.cache import invalidation
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-logger = logging.getLogger(__name__)
 
 EVENT_NOT_FOUND = "Evento no encontrado"
 ALREADY_RSVPED = "Ya confirmaste tu asistencia"
@@ -36,7 +31,7 @@ def event_rsvp_create(*, user: User, event_id: str) -> EventRSVP:
     """RSVP ``user`` to the event; 404 if unknown, 400 only for a duplicate RSVP [F11].
 
     The badge evaluation runs after the commit, outside this transaction, so a badge
-    problem can never lose the RSVP (cross-app contract).
+    problem can never lose the RSVP (cross-app contract, rewards_after_commit).
     """
     if not possible_event_id(event_id):
         raise ApiError(404, EVENT_NOT_FOUND)
@@ -53,7 +48,7 @@ def event_rsvp_create(*, user: User, event_id: str) -> EventRSVP:
             # The event was deleted between the check and the (deferred) FK check.
             raise ApiError(404, EVENT_NOT_FOUND) from exc
         raise
-    _after_commit(lambda: _evaluate_badges(user))
+    rewards_after_commit(user=user, reason="rsvp")
     return rsvp
 
 
@@ -96,19 +91,3 @@ def event_reminder_delete(*, user: User, event_id: str) -> int:
         return 0
     deleted, _ = EventReminder.objects.filter(user=user, event_id=event_id).delete()
     return deleted
-
-
-def _after_commit(func: Callable[[], None]) -> None:
-    # Inside a caller's transaction, wait for its commit; otherwise ours has committed.
-    if invalidation.in_transaction():
-        transaction.on_commit(func, robust=True)
-    else:
-        func()
-
-
-def _evaluate_badges(user: User) -> None:
-    try:
-        badges_evaluate(user=user)
-    except Exception:
-        # The RSVP is committed; a badge failure must not turn it into an error.
-        logger.exception("badge evaluation failed after RSVP of user %s", user.pk)

@@ -1,7 +1,8 @@
 """Writes of the gamification app: the single path for XP, badges and check-ins.
 
-Other apps call :func:`xp_add` and :func:`badges_evaluate` explicitly after their own
-write has committed (contract: RSVP, booking completion, review), never from a receiver.
+Other apps earn XP and badges through :func:`rewards_after_commit`, an explicit call
+made with their own write (contract: RSVP, booking completion, review), never from a
+receiver.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.utils import timezone
 from gamification.catalogue import CATEGORY_FALLBACK_METRIC, RULE_METRIC
 from gamification.levels import THRESHOLDS
 from gamification.models import CATEGORY_RANK, Badge, UserBadge, UserStats
-from guelaguetza.cache import cache
+from guelaguetza.cache import cache, invalidation
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +144,31 @@ def badges_evaluate(*, user) -> list[Badge]:
                 badge.unlocked_at = user_badge.unlocked_at  # for the check-in's newBadges
                 awarded.append(badge)
     return awarded
+
+
+def rewards_after_commit(*, user, xp: int = 0, reason: str) -> None:
+    """The cross-app contract: ``xp`` (if any) and then the badge evaluation that
+    another app's write earns the user, run once that write has committed.
+
+    Inside an application transaction they wait for its commit (a rollback earns
+    nothing); outside one the write has committed and they run now. A failure is
+    logged, never raised: it must not turn the committed write into an error.
+    """
+
+    def run() -> None:
+        try:
+            if xp:
+                xp_add(user=user, amount=xp, reason=reason)
+            badges_evaluate(user=user)
+        except Exception:
+            logger.exception("rewards for %s failed for user %s", reason, user.pk)
+
+    # in_transaction(), not Django's own check: a test's wrapping atomic block stands for
+    # autocommit, as for the cache invalidations.
+    if invalidation.in_transaction():
+        transaction.on_commit(run)
+    else:
+        run()
 
 
 # -- check-in --------------------------------------------------------------------------

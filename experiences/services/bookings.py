@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -31,13 +30,13 @@ from experiences.models import (
     ExperienceTimeSlot,
 )
 from experiences.services._locking import VersionConflict, valid_id, with_retries
+from gamification.services import BOOKING_COMPLETED_XP, rewards_after_commit
 from guelaguetza import metrics
 from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache
 
 logger = logging.getLogger(__name__)
 
-COMPLETION_XP = 50
 EXPIRABLE_STATUSES = (BookingStatus.PENDING_PAYMENT, BookingStatus.PAYMENT_FAILED)
 
 
@@ -226,22 +225,8 @@ def booking_complete(*, user, booking_id: str) -> Booking:
         booking.status = BookingStatus.COMPLETED
         booking.save(update_fields=["status", "updated_at"])
         # After commit, so a gamification problem can never undo the completion.
-        transaction.on_commit(
-            partial(gamification_after_commit, user_id=booking.user_id, xp=COMPLETION_XP),
-            robust=True,
-        )
+        rewards_after_commit(user=booking.user, xp=BOOKING_COMPLETED_XP, reason="booking_completed")
     return booking_get_full(booking.pk)
-
-
-def gamification_after_commit(*, user_id: str, xp: int = 0) -> None:
-    """The explicit business effects of the cross-app contract (never a receiver)."""
-    from accounts.models import User
-    from gamification import services as gamification
-
-    guest = User.objects.get(pk=user_id)
-    if xp:
-        gamification.xp_add(user=guest, amount=xp, reason="booking_completed")
-    gamification.badges_evaluate(user=guest)
 
 
 def bookings_expire_pending(*, older_than: dt.timedelta) -> int:

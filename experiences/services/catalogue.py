@@ -6,8 +6,6 @@ writes here that bypass signals (bulk_create, QuerySet.update) invalidate explic
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
@@ -23,7 +21,7 @@ from experiences.models import (
 )
 from experiences.serializers import EXPERIENCE_FIELDS
 from experiences.services._locking import valid_id
-from experiences.services.bookings import gamification_after_commit
+from gamification.services import rewards_after_commit
 from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache
 
@@ -138,7 +136,7 @@ def review_create(
                 user=user, experience=experience, rating=rating, comment=comment or None
             )
             _rating_refresh(experience.pk)
-            transaction.on_commit(partial(gamification_after_commit, user_id=user.id), robust=True)
+            rewards_after_commit(user=user, reason="review")
     except IntegrityError as exc:
         if "review_one_per_user_exp" in str(exc):
             raise ApiError(400, errors.REVIEW_DUPLICATE) from exc

@@ -45,6 +45,27 @@ def test_complete_awards_50_xp_and_the_first_booking_badge_after_commit(badge_ca
 
 
 @pytest.mark.django_db(transaction=True)
+def test_badge_failure_after_completion_keeps_the_completion_and_its_xp(monkeypatch):
+    import gamification.services
+    from gamification.models import UserStats
+
+    def broken(*, user):
+        raise RuntimeError("badge store down")
+
+    monkeypatch.setattr(gamification.services, "badges_evaluate", broken)
+    guest, host = UserFactory(), UserFactory()
+    booking = BookingFactory(
+        user=guest, time_slot=TimeSlotFactory(experience__host=host), status="CONFIRMED"
+    )
+
+    r = client_for(host).post(f"/api/bookings/bookings/{booking.id}/complete", {}, format="json")
+
+    assert r.status_code == 200
+    assert Booking.objects.get(pk=booking.id).status == BookingStatus.COMPLETED
+    assert UserStats.objects.get(user=guest).xp == 50
+
+
+@pytest.mark.django_db(transaction=True)
 def test_review_runs_the_badge_evaluation(badge_catalogue):
     from gamification.models import UserBadge
 
