@@ -101,6 +101,13 @@ def test_trusted_proxy_forwarded_address_is_the_client(api_client):
         assert api_client.get("/api/probe", **headers).status_code == 200
 
 
+@override_settings(**LIMITS, TRUSTED_PROXIES=["not-a-network", "127.0.0.0/8"])
+def test_trusted_proxies_may_be_networks_and_bad_entries_are_skipped(api_client):
+    for i in range(4):
+        headers = {"HTTP_X_FORWARDED_FOR": f"203.0.113.{i}, 127.0.0.9"}
+        assert api_client.get("/api/probe", **headers).status_code == 200
+
+
 def test_rates_parse_like_the_settings_spell_them():
     assert parse_rate("100/min") == parse_rate("100/m") == parse_rate("100/minute")
     assert parse_rate("5/min").period == 60 and parse_rate("5/min").limit == 5

@@ -19,7 +19,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from ipaddress import ip_address, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -87,25 +87,32 @@ def scopes_for(request) -> list[str]:
     return scopes
 
 
-def _is_trusted(addr: str, trusted: list[str]) -> bool:
+@functools.cache
+def _networks(entries: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    """TRUSTED_PROXIES parsed once per value, not per request and address (entries that
+    are not networks are skipped)."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ip_network(entry.strip(), strict=False))
+        except ValueError:
+            continue
+    return tuple(networks)
+
+
+def _is_trusted(addr: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
     try:
         ip = ip_address(addr.strip())
     except ValueError:
         return False
-    for entry in trusted:
-        try:
-            if ip in ip_network(entry.strip(), strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
+    return any(ip in network for network in trusted)
 
 
 def client_ip(request) -> str:
     """REMOTE_ADDR, unless it is a trusted proxy: then the right-most X-Forwarded-For
     address that is not itself a trusted proxy (left-most entries are client-forged)."""
     remote = request.META.get("REMOTE_ADDR", "") or "unknown"
-    trusted = settings.TRUSTED_PROXIES
+    trusted = _networks(tuple(settings.TRUSTED_PROXIES))
     if not trusted or not _is_trusted(remote, trusted):
         return remote
     forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
