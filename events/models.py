@@ -4,14 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from guelaguetza.ids import ID_MAX_LENGTH
 from guelaguetza.models import IdField, TimestampedModel
-
-
-def possible_event_id(event_id: str) -> bool:
-    """False for a string no stored id can equal (too long for the column, or holding a
-    NUL, which PostgreSQL rejects with an error instead of a non-match)."""
-    return 0 < len(event_id) <= ID_MAX_LENGTH and "\x00" not in event_id
 
 
 class EventCategory(models.TextChoices):

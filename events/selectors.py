@@ -16,8 +16,9 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 
 from events import serializers as out
-from events.models import Event, EventReminder, EventRSVP, possible_event_id
+from events.models import Event, EventReminder, EventRSVP
 from guelaguetza.cache import cache, keys
+from guelaguetza.ids import possible_id
 
 # Ids that go into a key unchanged (registry.key_part keeps them verbatim). Any other
 # string is looked up uncached: key_part would case-fold or hash it, and two ids must
@@ -77,7 +78,7 @@ def events_list(
 
 def event_get(*, event_id: str, user_id: str | None = None) -> dict | None:
     """EventDetail, or None when no event has this id."""
-    if not possible_event_id(event_id):
+    if not possible_id(event_id):
         return None  # cannot be a stored id: no query, no key
 
     def load() -> dict | None:

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from psycopg import errors as pg_errors
 
-from events.models import Event, EventReminder, EventRSVP, possible_event_id
+from events.models import Event, EventReminder, EventRSVP
 from gamification.services import rewards_after_commit
 from guelaguetza.api.errors import ApiError
+from guelaguetza.ids import possible_id
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -33,7 +34,7 @@ def event_rsvp_create(*, user: User, event_id: str) -> EventRSVP:
     The badge evaluation runs after the commit, outside this transaction, so a badge
     problem can never lose the RSVP (cross-app contract, rewards_after_commit).
     """
-    if not possible_event_id(event_id):
+    if not possible_id(event_id):
         raise ApiError(404, EVENT_NOT_FOUND)
     try:
         with transaction.atomic():
@@ -58,7 +59,7 @@ def event_rsvp_delete(*, user: User, event_id: str) -> int:
     QuerySet.delete() sends post_delete per row (receivers are connected), so the
     RSVP receiver invalidates as for a single delete.
     """
-    if not possible_event_id(event_id):
+    if not possible_id(event_id):
         return 0
     deleted, _ = EventRSVP.objects.filter(user=user, event_id=event_id).delete()
     return deleted
@@ -66,7 +67,7 @@ def event_rsvp_delete(*, user: User, event_id: str) -> int:
 
 def event_reminder_set(*, user: User, event_id: str, remind_at: dt.datetime) -> EventReminder:
     """Upsert the user's reminder: sets remindAt and resets ``sent``; no RSVP needed."""
-    if not possible_event_id(event_id):
+    if not possible_id(event_id):
         raise ApiError(404, EVENT_NOT_FOUND)
     try:
         with transaction.atomic():
@@ -87,7 +88,7 @@ def event_reminder_set(*, user: User, event_id: str, remind_at: dt.datetime) -> 
 
 def event_reminder_delete(*, user: User, event_id: str) -> int:
     """Idempotent, like the RSVP delete."""
-    if not possible_event_id(event_id):
+    if not possible_id(event_id):
         return 0
     deleted, _ = EventReminder.objects.filter(user=user, event_id=event_id).delete()
     return deleted

@@ -21,10 +21,10 @@ from experiences.serializers import (
     review_with_user,
     slot_row,
 )
-from experiences.services._locking import valid_id
 from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache, keys
 from guelaguetza.cache.registry import key_part
+from guelaguetza.ids import possible_id
 
 DETAIL_REVIEWS = 10
 
@@ -132,7 +132,7 @@ def experience_list(
 
 def experience_detail(*, experience_id: str) -> dict:
     """Row + host + the 10 newest reviews + counts; inactive ones too (old bookings)."""
-    if not valid_id(experience_id):
+    if not possible_id(experience_id):
         raise not_found(errors.EXPERIENCE_NOT_FOUND)
 
     def load() -> dict:
@@ -154,7 +154,7 @@ def experience_detail(*, experience_id: str) -> dict:
 def experience_slots(*, experience_id: str, start: str, end: str | None = None) -> list[dict]:
     """Available slots between two validated ``YYYY-MM-DD`` strings (inclusive), keyed
     by those raw strings (API.md 1.5)."""
-    if not valid_id(experience_id):
+    if not possible_id(experience_id):
         raise not_found(errors.EXPERIENCE_NOT_FOUND)
     end = end or start
 
@@ -233,7 +233,7 @@ def booking_detail(*, user, booking_id: str) -> dict:
         Booking.objects.select_related("experience__host", "time_slot", "user")
         .filter(pk=booking_id)
         .first()
-        if valid_id(booking_id)
+        if possible_id(booking_id)
         else None
     )
     if booking is None:

@@ -30,15 +30,9 @@ from guelaguetza.api.errors import ApiError
 from guelaguetza.api.formats import iso
 from guelaguetza.cache import cache, keys
 from guelaguetza.cache.registry import key_part
-from guelaguetza.ids import ID_MAX_LENGTH
+from guelaguetza.ids import possible_id
 
 USER_NOT_FOUND = "Usuario no encontrado"
-
-
-def _possible_user_id(user_id: str) -> bool:
-    """False for a string no stored id can equal: too long for the column, or holding a
-    NUL, which PostgreSQL rejects with an error (a 500) instead of a non-match."""
-    return 0 < len(user_id) <= ID_MAX_LENGTH and "\x00" not in user_id
 
 
 def _wrap(key, user_id: str, loader):
@@ -90,7 +84,7 @@ def stats_get(*, user_id: str, create: bool = False) -> dict:
     ``create`` (for /me/stats) creates a missing row, as API.md says; otherwise an
     unknown user raises a 404 ApiError and nothing is written (F7).
     """
-    if not _possible_user_id(user_id):
+    if not possible_id(user_id):
         raise ApiError(404, USER_NOT_FOUND)  # no query, no key
     try:
         stats = _wrap(
@@ -137,7 +131,7 @@ def badges_for_user(*, user_id: str) -> list[dict]:
 
 def badges_unlocked(*, user_id: str) -> list[dict]:
     """Only the unlocked badges (an unknown user simply has none: ``[]``)."""
-    if not _possible_user_id(user_id):
+    if not possible_id(user_id):
         return []  # no query, no key
     return [b for b in badges_for_user(user_id=user_id) if b["isUnlocked"]]
 

@@ -18,7 +18,6 @@ from django.db import OperationalError, connection, transaction
 
 from experiences.errors import concurrency_error
 from guelaguetza import metrics
-from guelaguetza.ids import ID_MAX_LENGTH
 
 T = TypeVar("T")
 
@@ -33,11 +32,6 @@ attempt_hook: Callable[[int], None] | None = None
 
 class VersionConflict(Exception):
     """The conditional UPDATE matched no row: someone else changed the slot first."""
-
-
-def valid_id(value: object) -> bool:
-    """Ids are opaque strings (API.md 9); one that cannot exist is a 404, never a 500."""
-    return isinstance(value, str) and 0 < len(value) <= ID_MAX_LENGTH and "\x00" not in value
 
 
 def set_lock_timeout() -> None:

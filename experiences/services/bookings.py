@@ -29,11 +29,12 @@ from experiences.models import (
     Experience,
     ExperienceTimeSlot,
 )
-from experiences.services._locking import VersionConflict, valid_id, with_retries
+from experiences.services._locking import VersionConflict, with_retries
 from gamification.services import BOOKING_COMPLETED_XP, rewards_after_commit
 from guelaguetza import metrics
 from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache
+from guelaguetza.ids import possible_id
 
 logger = logging.getLogger(__name__)
 
@@ -99,12 +100,12 @@ def booking_create(
     def attempt() -> Booking:
         experience = (
             Experience.objects.select_related("host").filter(pk=experience_id).first()
-            if valid_id(experience_id)
+            if possible_id(experience_id)
             else None
         )
         if experience is None:
             raise not_found(errors.EXPERIENCE_NOT_FOUND)
-        slot = _lock_slot(time_slot_id) if valid_id(time_slot_id) else None
+        slot = _lock_slot(time_slot_id) if possible_id(time_slot_id) else None
         if slot is None:
             raise not_found(errors.SLOT_NOT_FOUND)
         if slot.experience_id != experience.id:
@@ -158,7 +159,7 @@ def _get_booking_locked(booking_id: str) -> Booking:
         .select_related("experience")
         .filter(pk=booking_id)
         .first()
-        if valid_id(booking_id)
+        if possible_id(booking_id)
         else None
     )
     if booking is None:

@@ -20,14 +20,14 @@ from experiences.models import (
     ExperienceTimeSlot,
 )
 from experiences.serializers import EXPERIENCE_FIELDS
-from experiences.services._locking import valid_id
 from gamification.services import rewards_after_commit
 from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache
+from guelaguetza.ids import possible_id
 
 
 def _experience_or_404(experience_id: str, *, lock: bool = False) -> Experience:
-    if not valid_id(experience_id):
+    if not possible_id(experience_id):
         raise not_found(errors.EXPERIENCE_NOT_FOUND)
     qs = Experience.objects.select_for_update() if lock else Experience.objects
     experience = qs.filter(pk=experience_id).first()
@@ -96,7 +96,7 @@ def slots_create(*, user, experience_id: str, slots: list[dict]) -> int:
 
 def slot_delete(*, user, slot_id: str) -> None:
     """Only the host, and only a slot without booking history (bookings keep their slot)."""
-    if not valid_id(slot_id):
+    if not possible_id(slot_id):
         raise not_found(errors.SLOT_NOT_FOUND)
     with transaction.atomic():
         # Locked so a concurrent booking (which locks the slot too) cannot slip in.
