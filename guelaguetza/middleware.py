@@ -16,6 +16,12 @@ logger = logging.getLogger(__name__)
 
 _GROUP = re.compile(r"\(\?P<\w+>[^)]*\)|<(?:\w+:)?\w+>")
 UNMATCHED = "unmatched"
+# The method label takes these values only: a client may send any token as the method,
+# and every new value would be a new time series (django-prometheus bounds it the same).
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+INVALID_METHOD = "<invalid method>"
 
 
 def route_label(request) -> str:
@@ -44,10 +50,11 @@ class HttpMetricsMiddleware:
         start = time.perf_counter()
         response = self.get_response(request)
         route = route_label(request)
-        metrics.http_request_duration_seconds.labels(request.method, route).observe(
+        method = request.method if request.method in METHODS else INVALID_METHOD
+        metrics.http_request_duration_seconds.labels(method, route).observe(
             time.perf_counter() - start
         )
-        metrics.http_requests_total.labels(request.method, route, str(response.status_code)).inc()
+        metrics.http_requests_total.labels(method, route, str(response.status_code)).inc()
         return response
 
 

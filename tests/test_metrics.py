@@ -102,6 +102,20 @@ def test_metrics_show_request_metrics_after_a_request(api_client):
     assert "guelaguetza_process_resident_memory_bytes" in text
 
 
+def test_unknown_methods_share_one_method_label(api_client):
+    def invalid() -> float:
+        text = api_client.get("/metrics").content.decode()
+        return sample(text, "guelaguetza_http_requests_total", method="<invalid method>")
+
+    before = invalid()
+    for method in ("BREW", "XYZZY"):
+        assert api_client.generic(method, "/health").status_code == 405
+    text = api_client.get("/metrics").content.decode()
+    ours = [line for line in text.splitlines() if line.startswith("guelaguetza_http_")]
+    assert not [line for line in ours if 'method="BREW"' in line or 'method="XYZZY"' in line]
+    assert invalid() == before + 2
+
+
 def test_db_gauges_are_computed_at_scrape_time(api_client):
     UserFactory.create_batch(3)
     text = api_client.get("/metrics").content.decode()
