@@ -62,3 +62,23 @@ def auth_client(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=user)
     return client
+
+
+# -- response envelopes (API.md 1.4), shared by the apps' contract tests -----------------
+def data_of(response):
+    """``data`` of a 200 ``{success: true, data}`` body (exactly those two keys)."""
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert set(body) == {"success", "data"} and body["success"] is True
+    return body["data"]
+
+
+def assert_error(response, status: int, message: str | None = None) -> dict:
+    """An error body: ``{success: false, error, message[, details]}``, error == message."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) - {"details"} == {"success", "error", "message"}
+    assert body["success"] is False and body["error"] == body["message"]
+    if message is not None:
+        assert body["message"] == message
+    return body

@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from events.models import EventReminder, EventRSVP
+from tests.conftest import assert_error, data_of
 from tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,26 +19,9 @@ MINE = {"hasRSVP", "hasReminder"}
 DETAIL = ITEM | {"createdAt", "updatedAt"}
 
 
-def data_of(response) -> dict:
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert set(body) == {"success", "data"} and body["success"] is True
-    return body["data"]
-
-
 def assert_done(response, message: str) -> None:
     assert response.status_code == 200, response.content
     assert response.json() == {"success": True, "message": message}
-
-
-def assert_error(response, status: int, message: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) - {"details"} == {"success", "error", "message"}
-    assert body["success"] is False and body["error"] == body["message"]
-    if message is not None:
-        assert body["message"] == message
-    return body
 
 
 def test_list_contract_anonymous_and_signed_in(api_client, auth_client, event):

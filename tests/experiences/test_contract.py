@@ -10,6 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from experiences.models import Booking, Experience, ExperienceTimeSlot
+from tests.conftest import assert_error
 from tests.experiences.conftest import book, client_for
 from tests.factories import BookingFactory, UserFactory
 
@@ -33,16 +34,6 @@ REVIEW = {"id", "userId", "experienceId", "rating", "comment", "createdAt", "use
 def ok(response, status: int = 200):
     assert response.status_code == status, response.content
     return response.json()
-
-
-def assert_error(response, status: int, message: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) - {"details"} == {"success", "error", "message"}
-    assert body["success"] is False and body["error"] == body["message"]
-    if message is not None:
-        assert body["message"] == message
-    return body
 
 
 def assert_experience_row(row: dict, extra: set) -> None:

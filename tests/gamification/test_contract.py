@@ -5,6 +5,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from gamification.models import UserStats
+from tests.conftest import assert_error, data_of
 from tests.factories import UserBadgeFactory, UserStatsFactory
 
 pytestmark = pytest.mark.django_db
@@ -13,23 +14,6 @@ STATS = {"xp", "level", "xpForNextLevel", "xpProgress", "currentStreak", "longes
 BADGE = {"id", "code", "name", "description", "icon", "category", "xpReward", "threshold",
          "isUnlocked"}  # fmt: skip
 ENTRY = {"rank", "userId", "nombre", "avatar", "xp", "level"}
-
-
-def data_of(response) -> object:
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert set(body) == {"success", "data"} and body["success"] is True
-    return body["data"]
-
-
-def assert_error(response, status: int, message: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) - {"details"} == {"success", "error", "message"}
-    assert body["success"] is False and body["error"] == body["message"]
-    if message is not None:
-        assert body["message"] == message
-    return body
 
 
 def assert_stats(data: dict) -> None:
