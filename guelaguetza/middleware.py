@@ -8,6 +8,7 @@ import re
 import time
 
 from django.http import JsonResponse
+from django_prometheus import middleware as prometheus
 
 from guelaguetza import metrics
 from guelaguetza.api.errors import INTERNAL_ERROR, error_body
@@ -17,11 +18,15 @@ logger = logging.getLogger(__name__)
 _GROUP = re.compile(r"\(\?P<\w+>[^)]*\)|<(?:\w+:)?\w+>")
 UNMATCHED = "unmatched"
 # The method label takes these values only: a client may send any token as the method,
-# and every new value would be a new time series (django-prometheus bounds it the same).
+# and every new value would be a new time series (the values django-prometheus keeps).
 METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
 )
 INVALID_METHOD = "<invalid method>"
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else INVALID_METHOD
 
 
 def route_label(request) -> str:
@@ -50,12 +55,22 @@ class HttpMetricsMiddleware:
         start = time.perf_counter()
         response = self.get_response(request)
         route = route_label(request)
-        method = request.method if request.method in METHODS else INVALID_METHOD
+        method = method_label(request.method)
         metrics.http_request_duration_seconds.labels(method, route).observe(
             time.perf_counter() - start
         )
         metrics.http_requests_total.labels(method, route, str(response.status_code)).inc()
         return response
+
+
+class PrometheusAfterMiddleware(prometheus.PrometheusAfterMiddleware):
+    """django-prometheus's, with its one unbounded label bounded: its latency-by-view
+    histogram takes request.method verbatim where its other metrics bound it."""
+
+    def label_metric(self, metric, request, response=None, **labels):
+        if "method" in labels:
+            labels["method"] = method_label(labels["method"])
+        return super().label_metric(metric, request, response, **labels)
 
 
 class ApiExceptionMiddleware:

@@ -53,7 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "guelaguetza.middleware.ApiExceptionMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-prometheus's, with the method label bounded (see the class).
+    "guelaguetza.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "guelaguetza.urls"
