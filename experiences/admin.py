@@ -32,7 +32,6 @@ class ExperienceAdmin(admin.ModelAdmin):
     search_fields = ("title", "description", "location", "host__email")
     raw_id_fields = ("host",)
     readonly_fields = ("rating", "review_count", "created_at", "updated_at")
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "images":  # an ArrayField of URLs: same scheme rule per item
