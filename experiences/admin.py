@@ -90,7 +90,10 @@ class ExperienceReviewAdmin(admin.ModelAdmin):
     # Moderation edits and deletes keep the experience's rating and reviewCount true.
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        services.reviews_changed_by_staff(experience_ids={obj.experience_id})
+        ids = {obj.experience_id}
+        if change and "experience" in form.changed_data:
+            ids.add(form.initial["experience"])  # moved: the one it left changed too
+        services.reviews_changed_by_staff(experience_ids=ids)
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)

@@ -164,3 +164,6 @@ def reviews_changed_by_staff(*, experience_ids: set[str]) -> None:
         for experience_id in sorted(experience_ids):  # a fixed lock order
             Experience.objects.select_for_update().filter(pk=experience_id).exists()
             _rating_refresh(experience_id)
+            # The refresh is an update() (no signal), and a review moved to another
+            # experience sends its receiver the new one only: clear each explicitly.
+            cache.cascade("review_created", experience_id=experience_id)

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from experiences import seed
+from experiences import seed, services
 from experiences.models import (
     Booking,
     BookingStatus,
@@ -19,7 +19,7 @@ from experiences.models import (
 from experiences.services import booking_create
 from guelaguetza.festival import festival_year
 from tests.experiences.conftest import book, client_for
-from tests.factories import BookingFactory, TimeSlotFactory, UserFactory
+from tests.factories import BookingFactory, ExperienceFactory, TimeSlotFactory, UserFactory
 
 
 # --- complete: +50 XP and badges through the gamification service [F6] ---------------------
@@ -240,6 +240,28 @@ def test_admin_review_delete_recomputes_the_rating(admin_client, experience):
     assert r.status_code == 302
     experience.refresh_from_db()
     assert (experience.rating, experience.review_count) == (5.0, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_moving_a_review_recomputes_and_refreshes_both_experiences(admin_client):
+    from experiences.models import ExperienceReview
+
+    old, new = ExperienceFactory(), ExperienceFactory()
+    review = ExperienceReview.objects.create(user=UserFactory(), experience=old, rating=4)
+    services.reviews_changed_by_staff(experience_ids={old.pk})
+    assert admin_client.get(f"/api/bookings/experiences/{old.pk}").json()["reviewCount"] == 1
+
+    r = admin_client.post(
+        f"/admin/experiences/experiencereview/{review.pk}/change/",
+        {"user": review.user_id, "experience": new.pk, "rating": 4, "comment": ""},
+    )
+
+    assert r.status_code == 302
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.rating, old.review_count, new.rating, new.review_count) == (0, 0, 4.0, 1)
+    detail = admin_client.get(f"/api/bookings/experiences/{old.pk}").json()
+    assert (detail["reviewCount"], detail["reviews"]) == (0, [])
 
 
 @pytest.mark.django_db
