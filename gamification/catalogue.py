@@ -172,10 +172,12 @@ RULE_METRIC: dict[str, str | None] = {row[0]: row[7] for row in BADGES}
 CATEGORY_FALLBACK_METRIC: dict[str, str] = {"STORIES": "stories", "SOCIAL": "followers"}
 
 
-def ensure_catalogue(badge_model) -> None:
-    """Create the missing catalogue badges (idempotent; existing rows are left as edited)."""
+def ensure_catalogue(badge_model) -> int:
+    """Create the missing catalogue badges (idempotent; existing rows are left as edited).
+    Returns how many it created: bulk_create fires no post_save, so a caller outside a
+    migration clears the cached catalogue itself when that is not 0."""
     existing = set(badge_model.objects.values_list("code", flat=True))
-    badge_model.objects.bulk_create(
+    created = badge_model.objects.bulk_create(
         [
             badge_model(
                 code=code,
@@ -190,3 +192,4 @@ def ensure_catalogue(badge_model) -> None:
             if code not in existing
         ]
     )
+    return len(created)

@@ -50,7 +50,9 @@ def _random_stats(rng: random.Random, today: dt.date) -> dict:
 
 
 def run(*, options: dict, stdout) -> None:
-    ensure_catalogue(Badge)
+    if ensure_catalogue(Badge):
+        # bulk_create fires no post_save: badges:all (and every user's list built on it).
+        cache.cascade("badge_catalogue_changed")
     rng = random.Random(options.get("stats_seed", 2024))
     today = festival_today()
     User = get_user_model()

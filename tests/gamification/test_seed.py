@@ -34,3 +34,16 @@ def test_seed_creates_stats_once_for_demo_and_random_users_and_clears_leaderboar
     assert UserStats.objects.count() == 9
     assert UserStats.objects.get(user=demo).xp == 650
     assert UserBadge.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_seed_recreating_a_deleted_badge_refreshes_the_cached_catalogue():
+    from gamification import selectors
+    from gamification.models import Badge
+
+    Badge.objects.filter(code="STREAK_100").delete()
+    assert len(selectors.badges_all()) == 20  # now cached
+
+    seed.run(options={}, stdout=io.StringIO())
+
+    assert len(selectors.badges_all()) == 21
