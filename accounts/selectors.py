@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import router
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Lower
 
 from accounts.models import User
 from guelaguetza.cache import cache, keys
@@ -56,3 +58,13 @@ def user_for_token(*, user_id: str) -> User | None:
         dt.datetime.fromisoformat(row[f]) if f in _DATETIMES and row[f] else row[f] for f in names
     ]
     return User.from_db(router.db_for_read(User), names, values)
+
+
+def users_with_email(email: str) -> QuerySet[User]:
+    """The user whose email is ``email`` ignoring case, compared as the unique constraint
+    compares them (``Lower(email)``), so the lookup is a scan of that constraint's index;
+    ``email__iexact`` compiles to ``UPPER(email)``, which no index serves: every login
+    and registration read the whole table."""
+    return User.objects.alias(email_lower=Lower("email")).filter(
+        email_lower=Lower(Value(email.strip()))
+    )

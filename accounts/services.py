@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import RefreshToken, User
+from accounts.selectors import users_with_email
 from accounts.tokens import access_token_issue, refresh_token_decode, refresh_token_issue
 from guelaguetza.api.errors import ApiError
 from guelaguetza.api.permissions import BANNED, USER_NOT_FOUND
@@ -57,7 +58,7 @@ def user_register(
     region: str | None = None,
 ) -> tuple[User, TokenPair]:
     email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
+    if users_with_email(email).exists():
         raise ApiError(400, EMAIL_TAKEN)
     try:
         with transaction.atomic():
@@ -71,7 +72,7 @@ def user_register(
 
 
 def user_login(*, email: str, password: str) -> tuple[User, TokenPair]:
-    user = User.objects.filter(email__iexact=email.strip()).first()
+    user = users_with_email(email).first()
     if user is None:
         # Same hashing cost as a real check, so response time does not reveal emails.
         User().set_password(password)

@@ -5,9 +5,11 @@ import datetime as dt
 import jwt
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 
 from accounts.models import RefreshToken, User
+from accounts.selectors import users_with_email
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +147,27 @@ def test_register_twice_gives_400_email_taken(api_client):
     response = _register(api_client, email="nuevo@GUELAGUETZA.mx")
     assert response.status_code == 400
     assert response.json()["message"] == "El email ya está registrado"
+
+
+def test_email_matches_ignoring_case_whatever_case_was_stored(api_client):
+    # Stored as typed (e.g. edited in the admin, or imported): login and the
+    # duplicate check still find it.
+    UserFactory(email="Ana.Lopez@Example.MX")
+    login = api_client.post(
+        "/api/auth/login",
+        {"email": "ana.lopez@example.mx", "password": "password123"},
+        format="json",
+    )
+    assert login.status_code == 200, login.content
+    taken = _register(api_client, email="ANA.LOPEZ@example.mx")
+    assert (taken.status_code, taken.json()["message"]) == (400, "El email ya está registrado")
+
+
+def test_the_email_lookup_is_served_by_the_case_insensitive_unique_index():
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the test table is tiny
+        plan = users_with_email(" Ana@Example.MX").explain()
+    assert "accounts_user_email_ci_unique" in plan, plan
 
 
 def test_login_wrong_password_and_face_auth_bypass_are_401(api_client):
