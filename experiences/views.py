@@ -80,7 +80,6 @@ class ExperienceViewSet(viewsets.GenericViewSet):
     def create(self, request):
         data = _valid(ExperienceCreateSerializer, request.data)
         experience = services.experience_create(host=request.user, data=data)
-        experience.host = request.user
         return Response(experience_with_host(experience), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ExperienceUpdateSerializer, responses=OpenApiTypes.OBJECT)
