@@ -10,7 +10,6 @@ steady state is two Redis round trips and no SQL.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -19,11 +18,6 @@ from events import serializers as out
 from events.models import Event, EventReminder, EventRSVP
 from guelaguetza.cache import cache, keys
 from guelaguetza.ids import possible_id
-
-# Ids that go into a key unchanged (registry.key_part keeps them verbatim). Any other
-# string is looked up uncached: key_part would case-fold or hash it, and two ids must
-# never share a key.
-_CACHEABLE_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
 def _with_rsvp_count(qs: QuerySet[Event]) -> QuerySet[Event]:
@@ -85,12 +79,9 @@ def event_get(*, event_id: str, user_id: str | None = None) -> dict | None:
         event = _with_rsvp_count(Event.objects.filter(pk=event_id)).first()
         return None if event is None else out.event_detail(event, event.rsvp_count)
 
-    if _CACHEABLE_ID.match(event_id):
-        # Unknown ids are cached as null too: an Event saved under that id clears
-        # event:{id}:* (event_changed), so the negative entry never outlives it.
-        payload = cache.wrap(keys.event_detail(event_id=event_id), load)
-    else:
-        payload = load()
+    # Unknown ids are cached as null too: an Event saved under that id clears
+    # event:{id}:* (event_changed), so the negative entry never outlives it.
+    payload = cache.wrap(keys.event_detail(event_id=event_id), load)
     if payload is None or user_id is None:
         return payload
     return _personalise([payload], user_rsvps(user_id=user_id))[0]

@@ -23,18 +23,9 @@ from experiences.serializers import (
 )
 from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache, keys
-from guelaguetza.cache.registry import key_part
 from guelaguetza.ids import possible_id
 
 DETAIL_REVIEWS = 10
-
-
-def _wrap(key, experience_id: str, loader):
-    """cache.wrap for an experience's key, but only when the registry keeps the id
-    verbatim: any other id ("<id> ", full-width letters) is normalised in the key and
-    can share a real experience's key, so a hit would answer 200 for an id no row has.
-    Such ids are read uncached (a 404 from the loader), as events.selectors does."""
-    return cache.wrap(key, loader) if key_part(experience_id) == experience_id else loader()
 
 
 def _count(model, related: str = "experience"):
@@ -148,7 +139,7 @@ def experience_detail(*, experience_id: str) -> dict:
             "_count": {"reviews": exp.n_reviews, "bookings": exp.n_bookings},
         }
 
-    return _wrap(keys.experience_detail(experience_id=experience_id), experience_id, load)
+    return cache.wrap(keys.experience_detail(experience_id=experience_id), load)
 
 
 def experience_slots(*, experience_id: str, start: str, end: str | None = None) -> list[dict]:
@@ -170,7 +161,7 @@ def experience_slots(*, experience_id: str, start: str, end: str | None = None) 
         return [{**slot_row(s), "availableSpots": s.capacity - s.booked_count} for s in slots]
 
     key = keys.experience_slots(experience_id=experience_id, start=start, end=end)
-    return _wrap(key, experience_id, load)
+    return cache.wrap(key, load)
 
 
 def _bookings_page(qs, *, status: str | None, page: int, limit: int, with_user: bool) -> dict:

@@ -29,21 +29,9 @@ from gamification.models import CATEGORY_RANK, Badge, UserBadge, UserStats
 from guelaguetza.api.errors import ApiError
 from guelaguetza.api.formats import iso
 from guelaguetza.cache import cache, keys
-from guelaguetza.cache.registry import key_part
 from guelaguetza.ids import possible_id
 
 USER_NOT_FOUND = "Usuario no encontrado"
-
-
-def _wrap(key, user_id: str, loader):
-    """cache.wrap for a user's key, but only when the registry keeps the id verbatim.
-
-    Any other id (" x", "X ", full-width letters) is normalised in the key (stripped,
-    case-folded, NFKC) and can share a real user's key: a hit would answer for an
-    unknown id and a miss would plant its result over that user's. Such ids (no real
-    one looks like that) are read uncached, as events.selectors does.
-    """
-    return cache.wrap(key, loader) if key_part(user_id) == user_id else loader()
 
 
 # -- stats and rank --------------------------------------------------------------------
@@ -75,7 +63,7 @@ def rank_for_xp(xp: int) -> int:
 
 def rank_get(*, user_id: str, xp: int) -> int:
     """user:{id}:rank, computed from the user's current xp on a miss."""
-    return _wrap(keys.user_rank(user_id=user_id), user_id, lambda: rank_for_xp(xp))
+    return cache.wrap(keys.user_rank(user_id=user_id), lambda: rank_for_xp(xp))
 
 
 def stats_get(*, user_id: str, create: bool = False) -> dict:
@@ -87,8 +75,8 @@ def stats_get(*, user_id: str, create: bool = False) -> dict:
     if not possible_id(user_id):
         raise ApiError(404, USER_NOT_FOUND)  # no query, no key
     try:
-        stats = _wrap(
-            keys.user_stats(user_id=user_id), user_id, lambda: _stats_load(user_id, create=create)
+        stats = cache.wrap(
+            keys.user_stats(user_id=user_id), lambda: _stats_load(user_id, create=create)
         )
     except _NoStatsRow:
         stats = out.stats_payload(xp=0, current_streak=0, longest_streak=0)
@@ -126,7 +114,7 @@ def badges_for_user(*, user_id: str) -> list[dict]:
         )
         return [out.user_badge_payload(b, iso(unlocked.get(b["id"]))) for b in badges_all()]
 
-    return _wrap(keys.user_badges(user_id=user_id), user_id, load)
+    return cache.wrap(keys.user_badges(user_id=user_id), load)
 
 
 def badges_unlocked(*, user_id: str) -> list[dict]:

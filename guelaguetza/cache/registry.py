@@ -99,7 +99,12 @@ class Family:
 
 def key_part(value: object) -> str:
     """One segment of a key: ``none`` for missing; ids, numbers and dates verbatim;
-    anything else (no ``:``, bounded length) through :func:`free_text`."""
+    any other value as a hash of its exact text (:func:`exact_hash`).
+
+    Never normalised: two different ids must never share a key (a normalised
+    ``"<id> "`` would read and overwrite the real ``<id>``'s value). Only a family's
+    ``text_params`` (a search term, where equal-looking text means the same search)
+    go through :func:`free_text`."""
     if type(value) is str and value.isascii() and value.isalnum() and len(value) <= 64:
         return value  # the common case: an id
     if value is None or value == "":
@@ -112,7 +117,13 @@ def key_part(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
-    return text if _is_plain(text) else free_text(text)
+    return text if _is_plain(text) else exact_hash(text)
+
+
+def exact_hash(text: str) -> str:
+    """``~`` + 16 hex of the exact text: bounded, no ``:``, and unlike any plain segment
+    (``~`` is not in one) or a free-text hash, so it cannot name another value's key."""
+    return "~" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_.\-+TZ]{1,64}$")

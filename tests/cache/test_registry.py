@@ -143,8 +143,15 @@ def test_a_key_string_resolves_to_that_same_key(term):
         assert resolve(example) == example and resolve(example).family.name == name
 
 
-def test_non_ascii_ids_are_not_kept_verbatim():
-    assert keys.user_stats(user_id="\uff2d\uff45") == "user:me:stats"
+@pytest.mark.parametrize(
+    "odd", ["\uff2d\uff45", "me ", " me", "ME", "m e", "me:stats", "me\x00", "é" * 100]
+)
+def test_ids_are_never_normalised_so_two_ids_never_share_a_key(odd):
+    key = keys.user_stats(user_id=odd)
+    assert key != keys.user_stats(user_id="me")
+    assert key.count(":") == 2 and len(key) < 40  # bounded, one segment
+    assert key == keys.user_stats(user_id=odd)  # and stable
+    assert resolve(str(key)) == key
 
 
 def test_long_or_unsafe_free_text_is_hashed_to_a_bounded_segment():
