@@ -57,7 +57,7 @@ CATALOGUE = {
     ],
     ExperienceCategory.VISITA: [
         ("Visita al Jardín Etnobotánico", "Santo Domingo, Oaxaca", 17.0651, -96.7222),
-        ("Visita a una palenque familiar", "Santa Catarina Minas", 16.7800, -96.6300),
+        ("Visita a un palenque familiar", "Santa Catarina Minas", 16.7800, -96.6300),
     ],
 }
 
