@@ -11,26 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
 from events import serializers as out
 from events.models import Event, EventReminder, EventRSVP
 from guelaguetza.cache import cache, keys
 from guelaguetza.ids import possible_id
+from guelaguetza.queries import related_count
 
 
 def _with_rsvp_count(qs: QuerySet[Event]) -> QuerySet[Event]:
-    # A correlated count per row of the page instead of a GROUP BY over the filtered
-    # set: the cost stays proportional to the page, not to the table.
-    counts = (
-        EventRSVP.objects.filter(event_id=OuterRef("pk"))
-        .order_by()
-        .values("event_id")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return qs.annotate(rsvp_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)))
+    return qs.annotate(rsvp_count=related_count(EventRSVP, "event"))
 
 
 def events_list(

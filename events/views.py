@@ -13,16 +13,13 @@ from events import selectors, services
 from events.serializers import EventListQuerySerializer, ReminderBodySerializer
 from guelaguetza.api.errors import ApiError
 from guelaguetza.api.permissions import Authenticated
+from guelaguetza.api.responses import ok
 
 
 def _caller_id(request: Request) -> str | None:
     """Optional auth: the identified user's id, else None (never a 401)."""
     user = request.user
     return user.pk if user is not None and user.is_authenticated else None
-
-
-def _ok(data) -> Response:
-    return Response({"success": True, "data": data})
 
 
 def _done(message: str) -> Response:
@@ -48,7 +45,7 @@ class EventViewSet(viewsets.GenericViewSet):
         query = EventListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        return _ok(
+        return ok(
             selectors.events_list(
                 category=params.get("category"),
                 start=params.get("startDate"),
@@ -64,12 +61,12 @@ class EventViewSet(viewsets.GenericViewSet):
         payload = selectors.event_get(event_id=event_id, user_id=_caller_id(request))
         if payload is None:
             raise ApiError(404, services.EVENT_NOT_FOUND)
-        return _ok(payload)
+        return ok(payload)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"], url_path="my-rsvps")
     def my_rsvps(self, request: Request) -> Response:
-        return _ok(selectors.my_rsvps(user_id=request.user.pk))
+        return ok(selectors.my_rsvps(user_id=request.user.pk))
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["post", "delete"])

@@ -7,8 +7,7 @@ import datetime as dt
 import unicodedata
 from decimal import Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q
 
 from experiences import errors
 from experiences.errors import not_found
@@ -24,26 +23,19 @@ from experiences.serializers import (
 from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache, keys
 from guelaguetza.ids import possible_id
+from guelaguetza.queries import related_count
 
 DETAIL_REVIEWS = 10
 
 
-def _count(model, related: str = "experience"):
-    """COUNT(*) of ``model`` rows pointing at the outer experience, as a subquery: two
-    joined Counts would multiply each other."""
-    rows = (
-        model.objects.filter(**{related: OuterRef("pk")})
-        .order_by()
-        .values(related)
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
 def _with_counts(qs, *, time_slots: bool = False):
-    qs = qs.annotate(n_reviews=_count(ExperienceReview), n_bookings=_count(Booking))
-    return qs.annotate(n_slots=_count(ExperienceTimeSlot)) if time_slots else qs
+    qs = qs.annotate(
+        n_reviews=related_count(ExperienceReview, "experience"),
+        n_bookings=related_count(Booking, "experience"),
+    )
+    return (
+        qs.annotate(n_slots=related_count(ExperienceTimeSlot, "experience")) if time_slots else qs
+    )
 
 
 def _price_key(value: Decimal | None) -> str | None:

@@ -12,10 +12,7 @@ from rest_framework.viewsets import GenericViewSet
 from gamification import selectors, services
 from gamification.serializers import LeaderboardQuerySerializer, new_badge_payload
 from guelaguetza.api.permissions import Authenticated
-
-
-def ok(data) -> Response:
-    return Response({"success": True, "data": data})
+from guelaguetza.api.responses import ok
 
 
 class _CallerActions:

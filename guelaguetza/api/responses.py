@@ -1,0 +1,8 @@
+"""Success envelopes of API.md 1.3 shared by the apps' views."""
+
+from rest_framework.response import Response
+
+
+def ok(data) -> Response:
+    """``{"success": true, "data": ...}``: gamification and events reads."""
+    return Response({"success": True, "data": data})
