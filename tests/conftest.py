@@ -56,12 +56,16 @@ def user(db):
     return UserFactory()
 
 
-@pytest.fixture
-def auth_client(user) -> APIClient:
+def client_for(user) -> APIClient:
     """A client signed in as ``user`` (authentication itself is tested in tests/accounts)."""
     client = APIClient()
     client.force_authenticate(user=user)
     return client
+
+
+@pytest.fixture
+def auth_client(user) -> APIClient:
+    return client_for(user)
 
 
 # -- response envelopes (API.md 1.4), shared by the apps' contract tests -----------------

@@ -9,22 +9,13 @@ from django.conf import settings
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from tests.conftest import assert_error
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 AUTH_USER = {"id", "email", "nombre", "apellido", "avatar", "region", "role"}
 TOKENS = {"success", "user", "accessToken", "refreshToken", "expiresIn", "token"}
-
-
-def assert_error(response, status: int, message: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) - {"details"} == {"success", "error", "message"}
-    assert body["success"] is False and body["error"] == body["message"]
-    if message is not None:
-        assert body["message"] == message
-    return body
 
 
 def login(client, user, password="password123"):

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from rest_framework.test import APIClient
 
+from tests.conftest import client_for
 from tests.factories import EventFactory, UserFactory
 
 JULY = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
@@ -20,9 +21,7 @@ def other_user(db):
 
 @pytest.fixture
 def other_client(other_user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=other_user)
-    return client
+    return client_for(other_user)
 
 
 @pytest.fixture

@@ -1,13 +1,8 @@
 import pytest
 from rest_framework.test import APIClient
 
+from tests.conftest import client_for
 from tests.factories import ExperienceFactory, TimeSlotFactory, UserFactory
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
-from rest_framework.test import APIClient
 
 from gamification.models import CATEGORY_RANK, UserStats
+from tests.conftest import client_for
 from tests.factories import UserBadgeFactory, UserFactory, UserStatsFactory
 
 ME_ROUTES = [
@@ -11,12 +11,6 @@ ME_ROUTES = [
     ("post", "/api/gamification/me/check-in"),
     ("post", "/api/gamification/check-in"),
 ]
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 @pytest.mark.django_db

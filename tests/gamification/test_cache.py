@@ -9,17 +9,12 @@ from gamification import services
 from gamification.catalogue import ensure_catalogue
 from gamification.models import Badge, UserBadge, UserStats
 from guelaguetza.cache import cache, keys
+from tests.conftest import client_for
 from tests.factories import UserFactory, UserStatsFactory
 
 STATS = "/api/gamification/me/stats"
 BADGES = "/api/gamification/me/badges"
 BOARD = "/api/gamification/leaderboard"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 # -- hit / miss ------------------------------------------------------------------------
