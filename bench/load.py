@@ -1,6 +1,6 @@
 """Festival load: cached vs uncached on the same code, beside a constant-bytes floor.
 
-    .venv/bin/python bench/load.py [--seconds 20] [--warmup 5] [--procs 2] [--threads 4]
+    .venv/bin/python bench/load.py [--seconds 20] [--warmup 60] [--procs 1] [--threads 4]
 
 Needs seeded data (`manage.py seed_demo --users 100000 --events 1000 --experiences 500`
 for the README figures). Starts its own gunicorn twice on loopback (CACHE_ENABLED=true,
@@ -85,6 +85,7 @@ def load_fixture(signed_in_users: int) -> dict:
     months = sorted({(d.year, d.month) for d in Event.objects.values_list("start_date", flat=True)})
     return {
         "cancellable": _bookings_to_cancel(signed, slots),
+        "checkin_tokens": _checkin_tokens(),
         "users": users,
         "tokens": [access_token_issue(u).token for u in signed],
         "events": events,
@@ -95,24 +96,42 @@ def load_fixture(signed_in_users: int) -> dict:
     }
 
 
-def _bookings_to_cancel(users: list, slots: list, per_user: int = 3) -> list[tuple[str, str]]:
-    """(booking id, owner's token) pairs the mix cancels: made here, through the real
-    booking service, so the clients stay stateless. Each run books anew."""
+def _checkin_tokens(count: int = 3000) -> list[str]:
+    """Tokens of users who have not checked in today, drawn from the whole user base, so
+    the mix's check-ins are real ones (+10 XP, a new leaderboard) in every run of the
+    day, as at the festival, not no-ops of users who already checked in."""
+    from accounts.models import User
     from accounts.tokens import access_token_issue
+    from gamification.services import festival_today
+
+    today = festival_today()
+    fresh = User.objects.exclude(stats__last_visit_date=today).order_by("?")[:count]
+    return [access_token_issue(u).token for u in fresh]
+
+
+def _bookings_to_cancel(users: list, slots: list, per_user: int = 3) -> list[tuple[str, str]]:
+    """(booking id, owner's token) pairs the mix cancels: every open booking of the
+    signed-in users, topped up through the real booking service, so the clients stay
+    stateless and a run after another still has bookings to cancel."""
+    from accounts.tokens import access_token_issue
+    from experiences.models import Booking, BookingStatus
     from experiences.services.bookings import booking_create
     from guelaguetza.api.errors import ApiError
 
-    rng = random.Random(3)
-    out = []
+    rng = random.Random()
+    tokens = {}
     for user in users:
-        token = access_token_issue(user).token
+        tokens[user.pk] = access_token_issue(user).token
         for slot_id, exp_id in rng.sample(slots, min(per_user, len(slots))):
             try:
-                booking = booking_create(user=user, experience_id=exp_id, time_slot_id=slot_id)
+                booking_create(user=user, experience_id=exp_id, time_slot_id=slot_id)
             except ApiError:
                 continue  # full, or already booked by this user in an earlier run
-            out.append((booking.id, token))
-    return out
+    open_bookings = Booking.objects.filter(
+        user_id__in=tokens,
+        status__in=[BookingStatus.PENDING, BookingStatus.CONFIRMED],
+    ).values_list("id", "user_id")
+    return [(booking_id, tokens[user_id]) for booking_id, user_id in open_bookings]
 
 
 def make_mix(fx: dict, write_share: float = WRITE_SHARE):
@@ -168,7 +187,9 @@ def make_mix(fx: dict, write_share: float = WRITE_SHARE):
         token = rng.choice(tokens)
         r = rng.random()
         if r < 0.3:
-            return Req("w_checkin", "POST", "/api/gamification/me/check-in", token)
+            # A random not-yet-checked-in user (a repeat, rare, is a 4xx no-op).
+            checkin_token = rng.choice(fx["checkin_tokens"]) if fx["checkin_tokens"] else token
+            return Req("w_checkin", "POST", "/api/gamification/me/check-in", checkin_token)
         if r < 0.5:
             return Req("w_rsvp", "POST", f"/api/events/{events.pick(rng)}/rsvp", token)
         if r < 0.75:
@@ -275,12 +296,26 @@ def chart(results: dict, path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--warmup", type=float, default=5)
-    ap.add_argument("--procs", type=int, default=2)
+    ap.add_argument(
+        "--warmup",
+        type=float,
+        default=60,
+        help="seconds of load before each cached mix is measured (steady state: the tail "
+        "keys' TTLs are 60-600 s); the other phases warm up for at most 5 s",
+    )
+    ap.add_argument("--procs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     ap.add_argument("--signed-in", type=int, default=200, help="distinct signed-in users")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out"))
+    ap.add_argument(
+        "--env",
+        type=lambda kv: tuple(kv.split("=", 1)),
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for both servers, e.g. CACHE_TTL_USER_STATS=300 (repeatable)",
+    )
     args = ap.parse_args()
 
     fx = load_fixture(args.signed_in)
@@ -292,13 +327,14 @@ def main() -> None:
         f"gunicorn workers {args.workers}, {args.seconds:.0f}s per phase after {args.warmup:.0f}s"
     )
     results: dict[str, dict] = {}
-    bench_env = {"BENCH_ENDPOINTS_ENABLED": "true"}
+    bench_env = {"BENCH_ENDPOINTS_ENABLED": "true", **dict(args.env)}
+    short = argparse.Namespace(**{**vars(args), "warmup": min(args.warmup, 5.0)})
     with gunicorn({**bench_env, "CACHE_ENABLED": "true"}, workers=args.workers) as port:
         results.update(
             measure(
                 port,
                 {"floor": floor, "leaderboard cached": leaderboard_only},
-                args,
+                short,
                 rounds=4,
             )
         )
@@ -306,21 +342,19 @@ def main() -> None:
         # The same reads without the writes: what the cache does at steady state.
         results.update(measure(port, {"reads cached": make_mix(fx, write_share=0.0)}, args))
     with gunicorn({**bench_env, "CACHE_ENABLED": "false"}, workers=args.workers) as port:
-        results.update(measure(port, {"leaderboard uncached": leaderboard_only}, args))
-        results.update(measure(port, {"mix uncached": mix}, args))
+        results.update(measure(port, {"leaderboard uncached": leaderboard_only}, short))
+        results.update(measure(port, {"mix uncached": mix}, short))
+        results.update(measure(port, {"reads uncached": make_mix(fx, write_share=0.0)}, short))
+
+    def ratio(a: str, b: str, digits: int = 2) -> float:
+        return round(results[a]["throughput_rps"] / results[b]["throughput_rps"], digits)
 
     ratios = {
-        "leaderboard_cached_vs_floor": round(
-            results["leaderboard cached"]["throughput_rps"] / results["floor"]["throughput_rps"], 3
-        ),
-        "mix_cached_vs_uncached": round(
-            results["mix cached"]["throughput_rps"] / results["mix uncached"]["throughput_rps"], 2
-        ),
-        "leaderboard_cached_vs_uncached": round(
-            results["leaderboard cached"]["throughput_rps"]
-            / results["leaderboard uncached"]["throughput_rps"],
-            2,
-        ),
+        "leaderboard_cached_vs_floor": ratio("leaderboard cached", "floor", 3),
+        "reads_cached_vs_uncached": ratio("reads cached", "reads uncached"),
+        "mix_cached_vs_uncached": ratio("mix cached", "mix uncached"),
+        "floor_vs_reads_uncached": ratio("floor", "reads uncached"),
+        "leaderboard_cached_vs_uncached": ratio("leaderboard cached", "leaderboard uncached"),
     }
     print("ratios:", json.dumps(ratios))
     out = Path(args.out)
