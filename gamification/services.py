@@ -18,10 +18,12 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from gamification import selectors
 from gamification.catalogue import CATEGORY_FALLBACK_METRIC, RULE_METRIC
 from gamification.levels import THRESHOLDS
 from gamification.models import CATEGORY_RANK, Badge, UserBadge, UserStats
 from guelaguetza.cache import cache, invalidation
+from guelaguetza.cache.registry import leaderboard_band_patterns
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def xp_add(*, user, amount: int, reason: str) -> UserStats:
 
     One atomic ``UPDATE xp = xp + n, level = <level of xp + n>``: no read-modify-write, so
     concurrent awards never lose each other. Invalidates user:{id}:stats, user:{id}:rank
-    and leaderboard:* after commit [F3].
+    and the leaderboard pages whose rows moved after commit [F3].
     """
     if amount < 0:
         raise ValueError("xp_add only adds XP")
@@ -69,11 +71,27 @@ def xp_add(*, user, amount: int, reason: str) -> UserStats:
             UserStats.objects.filter(user=user).update(
                 xp=F("xp") + amount, level=_level_after_adding(amount), updated_at=timezone.now()
             )
-            # QuerySet.update() fires no post_save: invalidate what an XP change clears.
-            cache.cascade("xp_changed", user_id=user.pk)
         stats = UserStats.objects.get(user=user)
+        if amount:
+            # QuerySet.update() fires no post_save: invalidate what an XP change clears.
+            cache.cascade("xp_added", user_id=user.pk)
+            _leaderboard_rows_moved(low_xp=stats.xp - amount, high_xp=stats.xp)
     logger.info("xp +%s to %s (%s): now %s", amount, user.pk, reason, stats.xp)
     return stats
+
+
+def _leaderboard_rows_moved(*, low_xp: int, high_xp: int) -> None:
+    """Invalidate, after commit, the leaderboard pages over the rows whose position or
+    rank a move from ``low_xp`` to ``high_xp`` changed: those with xp in that range, one
+    run of positions (the mover, the rows it passed, and the ties it left, whose rank
+    grew by one). Every other row keeps its place and rank, so the pages people read at
+    the top stay cached while visitors far down the board check in. Counted in the
+    writer's transaction (the row lock on the mover is held until commit); a concurrent
+    move can only shift this run by rows inside its own range, which it invalidates."""
+    top = settings.CACHE_LEADERBOARD_TOP
+    first, last = selectors.leaderboard_positions(low_xp=low_xp, high_xp=high_xp, cap=top + 1)
+    for pattern in leaderboard_band_patterns(first, last):
+        cache.invalidate(pattern)
 
 
 # -- badges ----------------------------------------------------------------------------
@@ -201,9 +219,9 @@ def checkin_perform(*, user, now: dt.datetime | None = None) -> dict:
             )
         )
         if updated:
-            # update() fires no post_save and the streak is part of user:{id}:stats:
-            # invalidate explicitly (deduplicated with xp_add's own cascade).
-            cache.cascade("xp_changed", user_id=user.pk)
+            # update() fires no post_save and the streak is part of user:{id}:stats (not
+            # of the board): invalidate explicitly; xp_add clears the rest.
+            cache.cascade("streak_changed", user_id=user.pk)
             # xp_add re-reads the row after its own UPDATE, streak included.
             stats = xp_add(user=user, amount=CHECKIN_XP, reason="check-in")
         else:

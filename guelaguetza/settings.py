@@ -106,6 +106,10 @@ CACHE_LOCK_TTL_MS = env.int("CACHE_LOCK_TTL_MS", default=3000)
 CACHE_LOCK_WAIT_MS = env.int("CACHE_LOCK_WAIT_MS", default=1000)
 CACHE_TTL_JITTER = env.float("CACHE_TTL_JITTER", default=0.1)  # +-10 %
 CACHE_GENERATION_TTL = env.int("CACHE_GENERATION_TTL", default=86400)  # > every TTL
+# Leaderboard pages carry the generations of the position bands they cover (registry):
+# bands of CACHE_LEADERBOARD_BAND positions down to CACHE_LEADERBOARD_TOP, then one band.
+CACHE_LEADERBOARD_BAND = env.int("CACHE_LEADERBOARD_BAND", default=100)
+CACHE_LEADERBOARD_TOP = env.int("CACHE_LEADERBOARD_TOP", default=5000)
 # One TTL per key family of DESIGN.md's tree; each is overridable as CACHE_TTL_<NAME>.
 CACHE_TTLS = {
     name: env.int(f"CACHE_TTL_{name.upper()}", default=seconds)

@@ -19,7 +19,10 @@ import hashlib
 import re
 import string
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 from guelaguetza.api.formats import iso
 
@@ -64,6 +67,10 @@ class Family:
     description: str = ""
     #: params holding user text (a search term): always normalised by :func:`free_text`
     text_params: tuple[str, ...] = ()
+    #: namespaces computed from the key's parts, for what no key prefix names (the
+    #: leaderboard's position bands), with the templates they follow
+    tags: Callable[[dict[str, str]], tuple[str, ...]] | None = None
+    tag_templates: tuple[str, ...] = ()
     params: tuple[str, ...] = field(init=False)
     _regex: re.Pattern = field(init=False, repr=False, compare=False)
 
@@ -89,6 +96,8 @@ class Family:
         """The CacheKey whose segments are ``parts``, already normalised key parts."""
         value = self.template.format_map(parts)
         namespaces = (*(ns.format_map(parts) for ns in self.namespaces), value)
+        if self.tags is not None:
+            namespaces = (*namespaces[:-1], *self.tags(parts), value)
         return CacheKey(value, self, namespaces)
 
     def match(self, key: str) -> dict | None:
@@ -154,6 +163,40 @@ _SAFE_TEXT = re.compile(r"[\w\- .]+")
 _HASHED = re.compile(r"h[0-9a-f]{16}")
 
 
+# -- the leaderboard's position bands ---------------------------------------------------
+# A leaderboard page depends on the rows at its positions, which no key prefix names (a
+# page of another limit covers other positions). So a page also carries the generation
+# of each band of CACHE_LEADERBOARD_BAND positions it overlaps within the first
+# CACHE_LEADERBOARD_TOP, and of ``leaderboard:deep`` if it reaches past them. An XP
+# change moves only the rows whose xp lies between the old and the new value, and those
+# rows fill one run of positions (the order is xp desc): the writer invalidates the bands
+# of that run (:func:`leaderboard_band_patterns`), so a check-in far down the board leaves
+# the pages people read cached. ``leaderboard:*`` still clears every page.
+LEADERBOARD_DEEP = "leaderboard:deep"
+
+
+def leaderboard_band_namespaces(first: int, last: int) -> tuple[str, ...]:
+    """The band namespaces of positions ``first..last`` (1-based, inclusive)."""
+    band, top = settings.CACHE_LEADERBOARD_BAND, settings.CACHE_LEADERBOARD_TOP
+    # Empty when the run starts past the top: only the deep band then.
+    bands = range((max(first, 1) - 1) // band, (min(last, top) - 1) // band + 1)
+    out = tuple(f"leaderboard:band:{b}" for b in bands)
+    return (*out, LEADERBOARD_DEEP) if last > top else out
+
+
+def leaderboard_band_patterns(first: int, last: int) -> list[str]:
+    """What a change of the rows at positions ``first..last`` invalidates."""
+    return [f"{ns}:*" for ns in leaderboard_band_namespaces(first, last)]
+
+
+def _leaderboard_page_tags(parts: dict[str, str]) -> tuple[str, ...]:
+    page, limit = parts["page"], parts["limit"]
+    if not (page.isdigit() and limit.isdigit()) or int(page) < 1 or int(limit) < 1:
+        return (LEADERBOARD_DEEP,)  # not a page the API serves; never fresher than deep
+    first = (int(page) - 1) * int(limit) + 1
+    return leaderboard_band_namespaces(first, first + int(limit) - 1)
+
+
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
@@ -189,6 +232,9 @@ FAMILIES: dict[str, Family] = {
             "leaderboard:page:{page}:limit:{limit}",
             "gamification",
             ("leaderboard",),
+            "one page of the leaderboard (+ the position bands it covers)",
+            tags=_leaderboard_page_tags,
+            tag_templates=("leaderboard:band:{band}", LEADERBOARD_DEEP),
         ),
         Family(
             "experience_detail",
@@ -225,7 +271,14 @@ FAMILIES: dict[str, Family] = {
 # (a direct delete) or namespace patterns ending in ``:*``; ``cache.cascade(name, **ids)``
 # schedules them all after commit.
 CASCADES: dict[str, tuple[str, ...]] = {
+    # A stats row saved or deleted through the ORM (created, edited in the admin, seeded):
+    # the board's size or any row may have changed.
     "xp_changed": ("user:{user_id}:stats", "user:{user_id}:rank", "leaderboard:*"),
+    # xp_add: plus the bands of the rows the change moved (leaderboard_band_patterns),
+    # which the service computes from the database.
+    "xp_added": ("user:{user_id}:stats", "user:{user_id}:rank"),
+    # A check-in's streak and last visit: not on the board.
+    "streak_changed": ("user:{user_id}:stats",),
     "user_badges_changed": ("user:{user_id}:badges",),
     "badge_catalogue_changed": ("badges:*",),
     "rsvp_changed": ("event:{event_id}:detail", "events:list:*", "user:{user_id}:rsvps"),
@@ -273,7 +326,7 @@ def resolve(key: str) -> CacheKey:
 def service_of(target: str) -> str:
     """The metrics service of a key or namespace of the tree (its first family's)."""
     for family in FAMILIES.values():
-        for template in (family.template, *family.namespaces):
+        for template in (family.template, *family.namespaces, *family.tag_templates):
             if _template_matches(template, target):
                 return family.service
     return "gamification"
@@ -286,7 +339,7 @@ def namespace_of(pattern: str) -> str | None:
         return None
     ns = pattern[:-2]
     for family in FAMILIES.values():
-        for template in (*family.namespaces, family.template):
+        for template in (*family.namespaces, *family.tag_templates, family.template):
             if _template_matches(template, ns):
                 return ns
     return None

@@ -31,6 +31,8 @@ class Command(BaseCommand):
                 f"{family.name:<18} {family.service:<13} {ttl:>5}s {live:>7}  {family.template}"
             )
             out.write(f"{'':<48}namespaces: {', '.join(family.namespaces)}")
+            if family.tag_templates:
+                out.write(f"{'':<48}and, by its parts: {', '.join(family.tag_templates)}")
         if counts is not None:
             out.write(
                 f"generation keys: {counts['gen']}, single-flight locks: {counts['lock']}, "
