@@ -95,9 +95,8 @@ class Family:
     def key_of_parts(self, parts: dict[str, str]) -> CacheKey:
         """The CacheKey whose segments are ``parts``, already normalised key parts."""
         value = self.template.format_map(parts)
-        namespaces = (*(ns.format_map(parts) for ns in self.namespaces), value)
-        if self.tags is not None:
-            namespaces = (*namespaces[:-1], *self.tags(parts), value)
+        tags = self.tags(parts) if self.tags is not None else ()
+        namespaces = (*(ns.format_map(parts) for ns in self.namespaces), *tags, value)
         return CacheKey(value, self, namespaces)
 
     def match(self, key: str) -> dict | None:
