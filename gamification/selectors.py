@@ -61,16 +61,6 @@ def rank_for_xp(xp: int) -> int:
     return 1 + UserStats.objects.filter(xp__gt=xp).count()
 
 
-def leaderboard_positions(*, low_xp: int, high_xp: int, cap: int) -> tuple[int, int]:
-    """Positions (1-based, inclusive) of the rows with ``low_xp <= xp <= high_xp`` on the
-    board (xp desc): they follow every row with more than ``high_xp`` and end with the
-    last row of at least ``low_xp``. Both counts stop at ``cap`` rows (a bounded index
-    range scan): past it a position only needs to be known to lie past it."""
-    above = UserStats.objects.filter(xp__gt=high_xp)[:cap].count()
-    through = UserStats.objects.filter(xp__gte=low_xp)[:cap].count()
-    return above + 1, through
-
-
 def rank_get(*, user_id: str, xp: int) -> int:
     """user:{id}:rank, computed from the user's current xp on a miss."""
     return cache.wrap(keys.user_rank(user_id=user_id), lambda: rank_for_xp(xp))

@@ -13,17 +13,15 @@ import zoneinfo
 
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from gamification import selectors
 from gamification.catalogue import CATEGORY_FALLBACK_METRIC, RULE_METRIC
 from gamification.levels import THRESHOLDS
 from gamification.models import CATEGORY_RANK, Badge, UserBadge, UserStats
-from guelaguetza.cache import cache, invalidation
-from guelaguetza.cache.registry import leaderboard_band_patterns
+from guelaguetza.cache import cache, invalidation, leaderboard_band_patterns
 
 logger = logging.getLogger(__name__)
 
@@ -80,18 +78,43 @@ def xp_add(*, user, amount: int, reason: str) -> UserStats:
     return stats
 
 
+def _leaderboard_run(*, low_xp: int, high_xp: int) -> tuple[int, int]:
+    """Positions (1-based, inclusive) of the rows with ``low_xp <= xp <= high_xp`` on the
+    board (xp desc): after every row with more than ``high_xp``, through the last row
+    with at least ``low_xp``. Both counts stop at CACHE_LEADERBOARD_TOP + 1 rows (bounded
+    index range scans): a run that starts past the top comes back as (top + 2, top + 1),
+    which is all the band arithmetic needs to know (the deep band)."""
+    cap = settings.CACHE_LEADERBOARD_TOP + 1
+    above = UserStats.objects.filter(xp__gt=high_xp)[:cap].count()
+    through = UserStats.objects.filter(xp__gte=low_xp)[:cap].count()
+    return above + 1, through
+
+
 def _leaderboard_rows_moved(*, low_xp: int, high_xp: int) -> None:
     """Invalidate, after commit, the leaderboard pages over the rows whose position or
     rank a move from ``low_xp`` to ``high_xp`` changed: those with xp in that range, one
     run of positions (the mover, the rows it passed, and the ties it left, whose rank
     grew by one). Every other row keeps its place and rank, so the pages people read at
-    the top stay cached while visitors far down the board check in. Counted in the
-    writer's transaction (the row lock on the mover is held until commit); a concurrent
-    move can only shift this run by rows inside its own range, which it invalidates."""
-    top = settings.CACHE_LEADERBOARD_TOP
-    first, last = selectors.leaderboard_positions(low_xp=low_xp, high_xp=high_xp, cap=top + 1)
-    for pattern in leaderboard_band_patterns(first, last):
-        cache.invalidate(pattern)
+    the top stay cached while visitors far down the board check in.
+
+    The run is counted twice: in this transaction, and again once it has committed. A
+    move that commits in between can shift the run (a user passing the mover pushes it
+    down a place); a page cached in that gap shows the rows at their shifted places, and
+    the second count, which sees every commit before ours, covers them. The union of the
+    two runs is invalidated; if the second count fails, every page is."""
+    first, last = _leaderboard_run(low_xp=low_xp, high_xp=high_xp)
+
+    def after_commit() -> None:
+        try:
+            again = _leaderboard_run(low_xp=low_xp, high_xp=high_xp)
+        except DatabaseError:
+            logger.warning("leaderboard run not recounted: clearing every page", exc_info=True)
+            cache.invalidate("leaderboard:*")
+            return
+        for pattern in leaderboard_band_patterns(min(first, again[0]), max(last, again[1])):
+            cache.invalidate(pattern)
+
+    transaction.on_commit(after_commit, robust=True)
 
 
 # -- badges ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ differs only by environment variables (see .env.example and the README).
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -112,6 +113,8 @@ CACHE_GENERATION_TTL = env.int("CACHE_GENERATION_TTL", default=86400)  # > every
 # bands of CACHE_LEADERBOARD_BAND positions down to CACHE_LEADERBOARD_TOP, then one band.
 CACHE_LEADERBOARD_BAND = env.int("CACHE_LEADERBOARD_BAND", default=100)
 CACHE_LEADERBOARD_TOP = env.int("CACHE_LEADERBOARD_TOP", default=5000)
+if CACHE_LEADERBOARD_BAND < 1 or CACHE_LEADERBOARD_TOP < 1:
+    raise ImproperlyConfigured("CACHE_LEADERBOARD_BAND and CACHE_LEADERBOARD_TOP must be >= 1")
 # One TTL per key family of DESIGN.md's tree; each is overridable as CACHE_TTL_<NAME>.
 CACHE_TTLS = {
     name: env.int(f"CACHE_TTL_{name.upper()}", default=seconds)

@@ -177,9 +177,11 @@ LEADERBOARD_DEEP = "leaderboard:deep"
 def leaderboard_band_namespaces(first: int, last: int) -> tuple[str, ...]:
     """The band namespaces of positions ``first..last`` (1-based, inclusive)."""
     band, top = settings.CACHE_LEADERBOARD_BAND, settings.CACHE_LEADERBOARD_TOP
-    # Empty when the run starts past the top: only the deep band then.
-    bands = range((max(first, 1) - 1) // band, (min(last, top) - 1) // band + 1)
-    out = tuple(f"leaderboard:band:{b}" for b in bands)
+    first = max(first, 1)
+    out: tuple[str, ...] = ()
+    if first <= top:
+        bands = range((first - 1) // band, (min(last, top) - 1) // band + 1)
+        out = tuple(f"leaderboard:band:{b}" for b in bands)
     return (*out, LEADERBOARD_DEEP) if last > top else out
 
 
@@ -191,7 +193,8 @@ def leaderboard_band_patterns(first: int, last: int) -> list[str]:
 def _leaderboard_page_tags(parts: dict[str, str]) -> tuple[str, ...]:
     page, limit = parts["page"], parts["limit"]
     if not (page.isdigit() and limit.isdigit()) or int(page) < 1 or int(limit) < 1:
-        return (LEADERBOARD_DEEP,)  # not a page the API serves; never fresher than deep
+        # Not a page the API serves (it validates both), so nothing is stored under it.
+        return (LEADERBOARD_DEEP,)
     first = (int(page) - 1) * int(limit) + 1
     return leaderboard_band_namespaces(first, first + int(limit) - 1)
 
