@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from bench._harness import (
     delta,
     free_port,
     gunicorn,
+    percentile,
     run_load,
     scrape,
     summary,
@@ -128,17 +130,25 @@ def phase(port, mix, args, label, *, watch_recovery_from=None, seconds=None):
     return out
 
 
-def interleaved(phases: dict[str, int], mix, args, rounds: int = 4) -> dict[str, dict]:
-    """Each ``label: port`` in turn for ``args.seconds / rounds``, ``rounds`` times, so the
-    phases compared share the same stretch of this (shared, noisy) machine's time."""
+def interleaved(phases: dict[str, int], mix, args, rounds: int = 8) -> dict[str, dict]:
+    """Each ``label: port`` in turn for ``args.seconds / rounds * 2``, ``rounds`` times, so
+    the phases compared share the same stretch of this (shared, noisy) machine's time.
+    Each phase also gets ``window_reads_p99_ms``, the read p99 of each of its windows, so
+    adjacent windows can be compared in pairs (a burst of noise hits one pair, not all)."""
     totals = {label: (PhaseResult(), {}) for label in phases}
+    windows: dict[str, list[float]] = {label: [] for label in phases}
     for _ in range(rounds):
         for label, port in phases.items():
             before = scrape(port)
             r = run_load(
-                port, mix, seconds=args.seconds / rounds, procs=args.procs, threads=args.threads
+                port,
+                mix,
+                seconds=args.seconds / rounds * 2,
+                procs=args.procs,
+                threads=args.threads,
             )
             after = scrape(port)
+            windows[label].append(round(percentile(r.read_latencies_ms, 99), 2))
             merged, deltas = totals[label]
             merged.merge(r)
             merged.elapsed += r.elapsed
@@ -150,6 +160,7 @@ def interleaved(phases: dict[str, int], mix, args, rounds: int = 4) -> dict[str,
         hits, misses = deltas["cache_hits_total"], deltas["cache_misses_total"]
         o["hit_rate_pct"] = round(100 * hits / (hits + misses), 2) if hits + misses else None
         o["cache_errors"] = deltas["cache_errors_total"]
+        o["window_reads_p99_ms"] = windows[label]
         print(
             f"{label:<26} 5xx {o['status_5xx']:>3}  p50 {o['p50_ms']:>7.2f}  "
             f"p99 {o['p99_ms']:>7.2f}  reads p99 {o['reads_p99_ms']:>7.2f} ms  "
@@ -208,19 +219,30 @@ def main() -> None:
     # "Added" latency is read p99 (writes are slow by nature and would be the p99 of
     # the mix) over two references: the same mix with the cache switched off (what an
     # open breaker turns the app into), and Redis dead (breaker open, same server).
-    uncached_p99 = results["uncached reference, beside hung"]["reads_p99_ms"]
+    beside = results["uncached reference, beside hung"]
+    uncached_p99 = beside["reads_p99_ms"]
     killed_p99 = results["redis killed"]["reads_p99_ms"]
     for r in results.values():
         r["reads_p99_added_vs_uncached_ms"] = round(r["reads_p99_ms"] - uncached_p99, 2)
         r["reads_p99_added_vs_killed_ms"] = round(r["reads_p99_ms"] - killed_p99, 2)
     total_5xx = sum(r["status_5xx"] for r in results.values())
     hung = results["redis hung: breaker open"]
+    pairs = [
+        round(h - u, 2)
+        for h, u in zip(hung["window_reads_p99_ms"], beside["window_reads_p99_ms"], strict=True)
+    ]
+    hung["window_reads_p99_added_ms"] = pairs
+    hung["window_reads_p99_added_median_ms"] = round(statistics.median(pairs), 2)
     print(f"total 5xx: {total_5xx}")
     print(
         "read p99 added with Redis hung, breaker open: "
         f"{hung['reads_p99_added_vs_uncached_ms']} ms over the cache-off server in the same "
         "windows, "
         f"{hung['reads_p99_added_vs_killed_ms']} ms over Redis dead (same server)"
+    )
+    print(
+        f"  per pair of adjacent windows: {pairs} ms; "
+        f"median {hung['window_reads_p99_added_median_ms']} ms"
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
