@@ -134,7 +134,7 @@ def send(port: int, req: Req) -> int:
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
-    head = b"".join(chunks[:1])[:16]
+    head = b"".join(chunks)[:16]  # the status line, however the bytes were split
     if not head.startswith(b"HTTP/1.") or len(head) < 12:
         raise http.client.BadStatusLine(repr(head))
     return int(head[9:12])
