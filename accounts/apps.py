@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
 
 
 class AccountsConfig(AppConfig):
@@ -7,8 +6,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Cuentas"
 
     def ready(self) -> None:
-        from accounts import schema, signals  # noqa: F401  (schema registers the extension)
-        from accounts.models import User
+        from accounts import schema  # noqa: F401  (registers the OpenAPI extension)
+        from guelaguetza.cache import dependencies
 
-        post_save.connect(signals.user_saved, sender=User, dispatch_uid="accounts.user_saved")
-        post_delete.connect(signals.user_deleted, sender=User, dispatch_uid="accounts.user_deleted")
+        # Cache invalidation only: receivers derived from the registry's declarations.
+        dependencies.connect(self)

@@ -89,7 +89,7 @@ def run(*, options: dict, stdout) -> None:
             badge_award(user=user, badge=Badge.objects.get(code=code))
         badges_evaluate(user=user)
         # bulk_create fired no post_save for this user's new row.
-        cache.cascade("xp_changed", user_id=user.pk)
+        cache.cascade("stats_created", user_id=user.pk)
     # bulk_create fires no post_save: every leaderboard page is stale now.
     cache.invalidate("leaderboard:*")
     stdout.write(f"gamification: done ({len(demo_ids)} demo users)\n")

@@ -22,6 +22,7 @@ from gamification.catalogue import CATEGORY_FALLBACK_METRIC, RULE_METRIC
 from gamification.levels import THRESHOLDS
 from gamification.models import CATEGORY_RANK, Badge, UserBadge, UserStats
 from guelaguetza.cache import cache, invalidation, leaderboard_band_patterns
+from guelaguetza.cache.registry import rank_bucket_patterns
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,9 @@ def xp_add(*, user, amount: int, reason: str) -> UserStats:
             # QuerySet.update() fires no post_save: invalidate what an XP change clears.
             cache.cascade("xp_added", user_id=user.pk)
             _leaderboard_rows_moved(low_xp=stats.xp - amount, high_xp=stats.xp)
+            # The ranks of the users it passed: those with xp in [old, new).
+            for pattern in rank_bucket_patterns(stats.xp - amount, stats.xp):
+                cache.invalidate(pattern)
     logger.info("xp +%s to %s (%s): now %s", amount, user.pk, reason, stats.xp)
     return stats
 
@@ -115,6 +119,34 @@ def _leaderboard_rows_moved(*, low_xp: int, high_xp: int) -> None:
             cache.invalidate(pattern)
 
     transaction.on_commit(after_commit, robust=True)
+
+
+def leaderboard_moved_by_save(*, instance: UserStats, old: dict | None) -> list[str]:
+    """What a stats row saved through the ORM (the admin, a seed) clears when its xp
+    changed: the bands of the rows between the old and the new xp, counted after commit
+    like xp_add's, and the ranks of the users in between (registry: leaderboard_page and
+    user_rank declare this through ``locate``). A new row joins at the bottom with no
+    xp worth counting: its ``total`` change is declared on its own."""
+    if old is None or "xp" not in old:
+        return []
+    low, high = sorted((old["xp"], instance.xp))
+    _leaderboard_rows_moved(low_xp=low, high_xp=high)
+    return rank_bucket_patterns(low, high)
+
+
+def leaderboard_bands_of_users(*, instance, old: dict | None) -> list[str]:
+    """The band of the leaderboard page that shows this user's name and avatar (its
+    position: more xp first, ties by user id), or none when the user has no stats row."""
+    row = UserStats.objects.filter(user_id=instance.pk).values("xp").first()
+    if row is None:
+        return []
+    position = (
+        UserStats.objects.filter(
+            Q(xp__gt=row["xp"]) | Q(xp=row["xp"], user_id__lt=instance.pk)
+        ).count()
+        + 1
+    )
+    return leaderboard_band_patterns(position, position)
 
 
 # -- badges ----------------------------------------------------------------------------

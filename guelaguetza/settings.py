@@ -115,6 +115,12 @@ CACHE_LEADERBOARD_BAND = env.int("CACHE_LEADERBOARD_BAND", default=100)
 CACHE_LEADERBOARD_TOP = env.int("CACHE_LEADERBOARD_TOP", default=5000)
 if CACHE_LEADERBOARD_BAND < 1 or CACHE_LEADERBOARD_TOP < 1:
     raise ImproperlyConfigured("CACHE_LEADERBOARD_BAND and CACHE_LEADERBOARD_TOP must be >= 1")
+# Refresh-ahead (XFetch): a hit recomputes early with a probability growing towards its
+# expiry; BETA 0 turns it off. MIN_MS is the least "cost" assumed of a loader (see flight).
+CACHE_REFRESH_AHEAD_BETA = env.float("CACHE_REFRESH_AHEAD_BETA", default=1.0)
+CACHE_REFRESH_AHEAD_MIN_MS = env.int("CACHE_REFRESH_AHEAD_MIN_MS", default=1000)
+# Ranks are recorded under buckets of this many xp (a move from a to b clears [a, b)).
+CACHE_RANK_XP_BUCKET = env.int("CACHE_RANK_XP_BUCKET", default=10)
 # One TTL per key family of DESIGN.md's tree; each is overridable as CACHE_TTL_<NAME>.
 CACHE_TTLS = {
     name: env.int(f"CACHE_TTL_{name.upper()}", default=seconds)

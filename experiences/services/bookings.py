@@ -51,6 +51,7 @@ def _lock_slot(slot_id: str) -> ExperienceTimeSlot | None:
 
 
 def _take_seats(slot: ExperienceTimeSlot, guests: int) -> None:
+    was_available = slot.is_available
     after = slot.booked_count + guests
     updated = ExperienceTimeSlot.objects.filter(
         pk=slot.pk, version=slot.version, booked_count__lte=F("capacity") - guests
@@ -66,11 +67,19 @@ def _take_seats(slot: ExperienceTimeSlot, guests: int) -> None:
         slot.version + 1,
         after < slot.capacity,
     )
-    # QuerySet.update() fires no signal: clear the experience's detail/slots and the lists.
-    cache.cascade("booking_changed", experience_id=slot.experience_id)
+    # QuerySet.update() fires no signal: the slot's seats show in the experience's slots
+    # (and a full slot leaves the ``date`` filter of the lists).
+    _seats_changed(slot, was_available=was_available)
+
+
+def _seats_changed(slot: ExperienceTimeSlot, *, was_available: bool) -> None:
+    flipped = was_available != slot.is_available
+    name = "slot_availability_changed" if flipped else "seats_changed"
+    cache.cascade(name, experience_id=slot.experience_id)
 
 
 def _release_seats(slot: ExperienceTimeSlot, guests: int) -> None:
+    was_available = slot.is_available
     updated = ExperienceTimeSlot.objects.filter(pk=slot.pk, version=slot.version).update(
         # Greatest: a hand-edited count must not make a booking uncancellable.
         booked_count=Greatest(F("booked_count") - guests, 0),
@@ -82,8 +91,8 @@ def _release_seats(slot: ExperienceTimeSlot, guests: int) -> None:
     slot.booked_count = max(slot.booked_count - guests, 0)
     slot.version += 1
     slot.is_available = True
-    # QuerySet.update() fires no signal: clear the experience's detail/slots and the lists.
-    cache.cascade("booking_changed", experience_id=slot.experience_id)
+    # QuerySet.update() fires no signal: see _take_seats.
+    _seats_changed(slot, was_available=was_available)
 
 
 def booking_create(

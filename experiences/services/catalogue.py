@@ -86,7 +86,7 @@ def slots_create(*, user, experience_id: str, slots: list[dict]) -> int:
             ExperienceTimeSlot.objects.bulk_create(rows)
             # bulk_create fires no post_save: clear the slot lists (and the lists whose
             # date filter depends on available slots) explicitly.
-            cache.cascade("slots_changed", experience_id=experience.id)
+            cache.cascade("slots_created", experience_id=experience.id)
     except IntegrityError as exc:
         if "slot_unique_start" in str(exc):
             raise ApiError(400, errors.SLOT_DUPLICATE) from exc
@@ -151,11 +151,11 @@ def _rating_refresh(experience_id: str) -> None:
     agg = ExperienceReview.objects.filter(experience_id=experience_id).aggregate(
         avg=Avg("rating"), n=Count("id")
     )
-    # QuerySet.update(): the review's receiver clears the detail and the lists
-    # ("review_created"), so no Experience signal is needed.
+    # QuerySet.update() fires no signal: the rating shows in the detail and list rows.
     Experience.objects.filter(pk=experience_id).update(
         rating=agg["avg"] or 0, review_count=agg["n"], updated_at=timezone.now()
     )
+    cache.cascade("rating_changed", experience_id=experience_id)
 
 
 def reviews_changed_by_staff(*, experience_ids: set[str]) -> None:
@@ -164,6 +164,5 @@ def reviews_changed_by_staff(*, experience_ids: set[str]) -> None:
         for experience_id in sorted(experience_ids):  # a fixed lock order
             Experience.objects.select_for_update().filter(pk=experience_id).exists()
             _rating_refresh(experience_id)
-            # The refresh is an update() (no signal), and a review moved to another
-            # experience sends its receiver the new one only: clear each explicitly.
-            cache.cascade("review_created", experience_id=experience_id)
+            # A review moved to another experience sends its receivers the new one
+            # only: the refresh clears each experience's detail and rows explicitly.

@@ -1,6 +1,6 @@
 """Invalidation after commit, deduplicated per transaction (DESIGN.md rule 1).
 
-:class:`Invalidation` gives CacheService its four kinds: ``delete`` (direct),
+:class:`Invalidation` gives Invalidation its four kinds: ``delete`` (direct),
 ``delete_many`` (multiple), ``invalidate`` (pattern: a namespace of the tree, O(1)) and
 ``cascade`` (a named entry of the invalidation map). Each becomes ops ``("key", key)``
 or ``("ns", namespace)``; applying one is a generation bump (plus an UNLINK for a key).
@@ -18,7 +18,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
@@ -27,9 +26,6 @@ from django.db import transaction
 from guelaguetza.cache.metrics import INVALIDATIONS, SECONDS
 from guelaguetza.cache.registry import CASCADES, CacheKey, key_part, namespace_of, resolve
 from guelaguetza.cache.transport import GEN_PREFIX, REDIS_ERRORS, Transport, new_generation
-
-if TYPE_CHECKING:
-    from guelaguetza.cache.service import CacheService
 
 #: failed invalidations kept for replay (beyond this the oldest are dropped, TTLs bound)
 PENDING_MAX = 10_000
@@ -54,7 +50,7 @@ def in_transaction(using: str | None = None) -> bool:
 class _Batch:
     """The ops of one transaction, flushed by its single on_commit callback."""
 
-    def __init__(self, service: CacheService) -> None:
+    def __init__(self, service: Invalidation) -> None:
         self.service = service
         self.ops: dict[tuple[str, str], None] = {}
 
@@ -64,7 +60,7 @@ class _Batch:
         run(self.service, list(self.ops))
 
 
-def run(service: CacheService, ops: list[tuple[str, str]]) -> None:
+def run(service: Invalidation, ops: list[tuple[str, str]]) -> None:
     """Apply ``ops`` now; never raises (failures are kept for replay by the service)."""
     try:
         service.apply(ops)
@@ -73,7 +69,7 @@ def run(service: CacheService, ops: list[tuple[str, str]]) -> None:
         logger.warning("cache invalidation failed: %s", ops, exc_info=True)
 
 
-def schedule(service: CacheService, op: tuple[str, str]) -> None:
+def schedule(service: Invalidation, op: tuple[str, str]) -> None:
     """Apply ``op`` after the current transaction commits (at once outside one)."""
     if not in_transaction():
         run(service, [op])
@@ -94,7 +90,7 @@ def schedule(service: CacheService, op: tuple[str, str]) -> None:
 
 
 class Invalidation(Transport):
-    """The invalidation half of CacheService (every method defers to on_commit)."""
+    """The invalidation half of Invalidation (every method defers to on_commit)."""
 
     def delete(self, key: str) -> None:
         """Invalidate one key (direct), after commit."""
@@ -158,6 +154,10 @@ class Invalidation(Transport):
         else:
             self._apply_now(ops)
         SECONDS["invalidate"].observe(time.perf_counter() - start)
+
+    def _replay_pending(self) -> bool:
+        """Write the invalidations kept from earlier failures (before a read)."""
+        return self._apply_now([])
 
     def _apply_now(self, ops: list[tuple[str, str]]) -> bool:
         """Write ``ops`` and every op kept from earlier failures; the caller has the

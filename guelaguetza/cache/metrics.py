@@ -47,7 +47,14 @@ cache_invalidations_total = Counter(
     ["kind"],
 )
 
+cache_refreshes_total = Counter(
+    "cache_refreshes_total",
+    "Hits that recomputed their value ahead of its expiry (refresh-ahead).",
+    ["service"],
+)
+
 HITS = {s: cache_hits_total.labels(s) for s in SERVICES}
+REFRESHES = {s: cache_refreshes_total.labels(s) for s in SERVICES}
 MISSES = {s: cache_misses_total.labels(s) for s in SERVICES}
 ERRORS = {s: cache_errors_total.labels(s) for s in SERVICES}
 SECONDS = {op: cache_operation_seconds.labels(op) for op in OPS}
@@ -100,7 +107,8 @@ class CacheCollector:
     """Scrape-time gauges: ``cache_hit_rate{service}`` and ``cache_keys_total``."""
 
     def __init__(self, key_count: Callable[[], int | None] | None = None) -> None:
-        self._key_count = key_count
+        #: set by the service layer above (this module imports nothing of the cache)
+        self.key_count = key_count
 
     def describe(self) -> list[Metric]:
         # Names only: registering must not read counters or call Redis.
@@ -119,19 +127,13 @@ class CacheCollector:
         for service in SERVICES:
             rate.add_metric([service], hit_rate(t["hits"][service], t["misses"][service]))
         yield rate
-        count = self._key_count() if self._key_count else _default_key_count()
+        count = self.key_count() if self.key_count else None
         keys = GaugeMetricFamily(
             "cache_keys_total", "Keys in the cache's Redis DB (DBSIZE), read at scrape time."
         )
         if count is not None:  # Redis down or breaker open: no sample rather than a lie
             keys.add_metric([], count)
         yield keys
-
-
-def _default_key_count() -> int | None:
-    from guelaguetza.cache.service import cache
-
-    return cache.key_count()
 
 
 # In multiprocess mode the /metrics view adds this collector to its registry too

@@ -71,6 +71,17 @@ class Family:
     #: leaderboard's position bands), with the templates they follow
     tags: Callable[[dict[str, str]], tuple[str, ...]] | None = None
     tag_templates: tuple[str, ...] = ()
+    #: the stored body is the response ``{"success": true, "data": <value>}``; else the
+    #: value's JSON itself (which is the whole response body where an endpoint serves it)
+    envelope: bool = False
+    #: where a signed-in caller's own flags go into the stored bytes (events):
+    #: ``"item"`` (the one object in ``data``) or ``"items"`` (each of ``data.events``)
+    splice: str | None = None
+    #: namespaces (templates) a loader may record per value with ``cache.depends_on``:
+    #: the entities a list shows, checked by Redis in the same round trip as the value
+    captures: tuple[str, ...] = ()
+    #: the model fields the values show, and what a change of each clears
+    shows: tuple[Shows, ...] = ()
     params: tuple[str, ...] = field(init=False)
     _regex: re.Pattern = field(init=False, repr=False, compare=False)
 
@@ -190,6 +201,20 @@ def leaderboard_band_patterns(first: int, last: int) -> list[str]:
     return [f"{ns}:*" for ns in leaderboard_band_namespaces(first, last)]
 
 
+def rank_namespaces(xp: int) -> tuple[str, ...]:
+    """What a cached rank of a user with ``xp`` records (user_rank's ``captures``)."""
+    return ("leaderboard", f"leaderboard:xp:{xp // settings.CACHE_RANK_XP_BUCKET}")
+
+
+def rank_bucket_patterns(low: int, high: int) -> list[str]:
+    """What a move from ``low`` to ``high`` xp clears of the cached ranks: the users with
+    xp in [low, high) now have one more user above them. Nothing when nobody moved."""
+    if high <= low:
+        return []
+    size = settings.CACHE_RANK_XP_BUCKET
+    return [f"leaderboard:xp:{b}:*" for b in range(low // size, (high - 1) // size + 1)]
+
+
 def _leaderboard_page_tags(parts: dict[str, str]) -> tuple[str, ...]:
     page, limit = parts["page"], parts["limit"]
     if not (page.isdigit() and limit.isdigit()) or int(page) < 1 or int(limit) < 1:
@@ -199,10 +224,66 @@ def _leaderboard_page_tags(parts: dict[str, str]) -> tuple[str, ...]:
     return leaderboard_band_namespaces(first, first + int(limit) - 1)
 
 
+# -- what each family's values show (dependencies) ------------------------------------
+# A family declares the model fields its values show (:class:`Shows`); the receivers in
+# guelaguetza.cache.dependencies are derived from these declarations, so a new payload
+# field is one edit here, and tests/cache/test_freshness.py writes every declared field
+# the way the product does and reads it back through the cache. docs/cache.md explains
+# the kinds of dependency: a value's own entity, rows it embeds, list membership, and
+# entities a list shows (recorded per value with ``cache.depends_on``).
+ALL = ("*",)  # created or deleted rows (counts, membership), whatever their fields
+DELETED = ("-",)  # deleted rows only
+
+
+@dataclass(frozen=True)
+class Shows:
+    """Values of a family show ``fields`` of ``model`` rows (``"app_label.Model"``).
+
+    When a row of ``model`` is created or deleted (``ALL`` in ``fields``), or saved with
+    one of ``fields`` changed, ``clears`` is invalidated after commit: key templates or
+    namespace patterns over ``{id}``, the ids of the family's *entities* that show that
+    row. The ids come from ``fk`` (an attribute of the changed row: its own ``pk`` by
+    default), or from ``lookup``: ``entity_model.objects.filter(<lookup>=row.pk)``, for
+    rows that embed the changed one (a host, a reviewer). ``locate`` (a dotted path)
+    replaces both for dependencies no id names: it gets the changed rows' ids and returns
+    the patterns to clear (a user's leaderboard band)."""
+
+    model: str
+    fields: tuple[str, ...]
+    clears: tuple[str, ...]
+    fk: str = "pk"
+    lookup: str = ""
+    entity_model: str = ""
+    locate: str = ""
+
+
+_USER_CARD = ("nombre", "avatar")
+_HOST_CARD = ("nombre", "apellido", "avatar")
+_EXPERIENCE_FIELDS = (
+    "title", "description", "image_url", "images", "category", "price", "duration",
+    "max_capacity", "location", "latitude", "longitude", "includes", "languages",
+    "is_active", "rating", "review_count", "host",
+)  # fmt: skip
+# Fields that decide which experiences a list query returns, and in what order.
+_EXPERIENCE_MEMBERSHIP = ("is_active", "category", "price", "title", "description", "location")
+_EVENT_FIELDS = (
+    "title", "description", "image_url", "location", "latitude", "longitude", "start_date",
+    "end_date", "category", "is_official",
+)  # fmt: skip
+_EVENT_MEMBERSHIP = ("category", "start_date")
+_SLOT_FIELDS = ("date", "start_time", "end_time", "capacity", "booked_count", "is_available")
+
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
-        Family("badges_all", "badges:all", "gamification", ("badges",), "badge catalogue"),
+        Family(
+            "badges_all",
+            "badges:all",
+            "gamification",
+            ("badges",),
+            "badge catalogue",
+            shows=(Shows("gamification.Badge", ALL, ("badges:*",)),),
+        ),
         # A catalogue edit bumps ``badges`` and so kills every user's badge view too.
         Family(
             "user_badges",
@@ -210,6 +291,11 @@ FAMILIES: dict[str, Family] = {
             "gamification",
             ("user:{user_id}", "badges"),
             "a user's badges (every badge with isUnlocked)",
+            envelope=True,
+            shows=(
+                Shows("gamification.UserBadge", ALL, ("user:{id}:badges",), fk="user_id"),
+                Shows("gamification.Badge", ALL, ("badges:*",)),
+            ),
         ),
         # Who a bearer token's ``sub`` is (role, ban, active): a signed-in cached read
         # then costs no query to load the user.
@@ -219,82 +305,244 @@ FAMILIES: dict[str, Family] = {
             "accounts",
             ("user:{user_id}",),
             "the token user's auth fields",
+            shows=(
+                Shows(
+                    "accounts.User",
+                    (
+                        *ALL,
+                        "email",
+                        "nombre",
+                        "apellido",
+                        "avatar",
+                        "region",
+                        "role",
+                        "banned_at",
+                        "banned_reason",
+                        "is_active",
+                        "is_staff",
+                        "is_superuser",
+                    ),
+                    ("user:{id}:auth",),
+                ),
+            ),
         ),
-        Family("user_stats", "user:{user_id}:stats", "gamification", ("user:{user_id}",)),
-        Family("user_rank", "user:{user_id}:rank", "gamification", ("user:{user_id}",)),
+        Family(
+            "user_stats",
+            "user:{user_id}:stats",
+            "gamification",
+            ("user:{user_id}",),
+            "a user's stats object without rank",
+            shows=(
+                Shows(
+                    "gamification.UserStats",
+                    (*ALL, "xp", "current_streak", "longest_streak"),
+                    ("user:{id}:stats",),
+                    fk="user_id",
+                ),
+            ),
+        ),
+        # A rank is 1 + the users with more xp: it changes exactly when a mover crosses
+        # the user's xp. The loader records ``leaderboard:xp:{bucket}`` of the user's xp,
+        # and a move from a to b invalidates the buckets of [a, b) (gamification.services).
+        Family(
+            "user_rank",
+            "user:{user_id}:rank",
+            "gamification",
+            ("user:{user_id}",),
+            "a user's competition rank",
+            captures=("leaderboard", "leaderboard:xp:{bucket}"),
+            shows=(
+                Shows("gamification.UserStats", ("xp",), ("user:{id}:rank",), fk="user_id"),
+                # A deleted row with xp above others lowers their rank (rare: all ranks).
+                Shows("gamification.UserStats", DELETED, ("leaderboard:*",)),
+            ),
+        ),
         Family(
             "user_rsvps",
             "user:{user_id}:rsvps",
             "events",
             ("user:{user_id}",),
             "a user's RSVP'd events, RSVP and reminder id sets",
+            captures=("event:{event_id}",),
+            shows=(
+                Shows("events.EventRSVP", ALL, ("user:{id}:rsvps",), fk="user_id"),
+                Shows("events.EventReminder", ALL, ("user:{id}:rsvps",), fk="user_id"),
+                # Each event it lists is recorded: any change to one clears it.
+                Shows("events.Event", _EVENT_FIELDS, ("event:{id}:*",)),
+                Shows("events.EventRSVP", ALL, ("event:{id}:*",), fk="event_id"),
+            ),
         ),
         Family(
             "leaderboard_page",
             "leaderboard:page:{page}:limit:{limit}",
             "gamification",
-            ("leaderboard",),
+            ("leaderboard", "leaderboard:page"),
             "one page of the leaderboard (+ the position bands it covers)",
+            envelope=True,
             tags=_leaderboard_page_tags,
             tag_templates=("leaderboard:band:{band}", LEADERBOARD_DEEP),
+            shows=(
+                # A new or deleted row changes ``total`` on every page.
+                Shows("gamification.UserStats", ALL, ("leaderboard:page:*",)),
+                # An XP change moves rows: gamification.services clears their bands.
+                Shows(
+                    "gamification.UserStats",
+                    ("xp",),
+                    (),
+                    fk="user_id",
+                    locate="gamification.services.leaderboard_moved_by_save",
+                ),
+                Shows(
+                    "accounts.User",
+                    _USER_CARD,
+                    (),
+                    locate="gamification.services.leaderboard_bands_of_users",
+                ),
+            ),
         ),
         Family(
             "experience_detail",
             "experience:{experience_id}:detail",
             "experiences",
             ("experience:{experience_id}",),
+            "an experience, its host, newest reviews and counts",
+            shows=(
+                Shows(
+                    "experiences.Experience",
+                    (*ALL, *_EXPERIENCE_FIELDS),
+                    ("experience:{id}:detail",),
+                ),
+                Shows(
+                    "accounts.User",
+                    _HOST_CARD,
+                    ("experience:{id}:detail",),
+                    lookup="host",
+                    entity_model="experiences.Experience",
+                ),
+                Shows(
+                    "accounts.User",
+                    _USER_CARD,
+                    ("experience:{id}:detail",),
+                    lookup="reviews__user",
+                    entity_model="experiences.Experience",
+                ),
+                Shows(
+                    "experiences.ExperienceReview",
+                    (*ALL, "rating", "comment"),
+                    ("experience:{id}:detail",),
+                    fk="experience_id",
+                ),
+                Shows("experiences.Booking", ALL, ("experience:{id}:detail",), fk="experience_id"),
+            ),
         ),
         Family(
             "experience_slots",
             "experience:{experience_id}:slots:{start}:{end}",
             "experiences",
             ("experience:{experience_id}", "experience:{experience_id}:slots"),
+            "an experience's available slots between two dates",
+            shows=(
+                Shows(
+                    "experiences.ExperienceTimeSlot",
+                    (*ALL, *_SLOT_FIELDS),
+                    ("experience:{id}:slots:*",),
+                    fk="experience_id",
+                ),
+                Shows("experiences.Experience", ALL, ("experience:{id}:slots:*",)),
+            ),
         ),
+        # A list page depends on its query's membership (``experiences:list``: which rows,
+        # in what order) and on each experience it shows (``experience:{id}:row``,
+        # recorded by the loader): a booking on A clears the pages that show A only.
         Family(
             "experiences_list",
             "experiences:list:cat:{category}:min:{min_price}:max:{max_price}"
             ":date:{date}:q:{q}:page:{page}:limit:{limit}",
             "experiences",
             ("experiences", "experiences:list"),
+            "a page of active experiences for one filter",
             text_params=("q",),
+            captures=("experience:{experience_id}", "experience:{experience_id}:row"),
+            shows=(
+                Shows(
+                    "experiences.Experience",
+                    (*ALL, *_EXPERIENCE_MEMBERSHIP),
+                    ("experiences:list:*",),
+                ),
+                Shows("experiences.Experience", _EXPERIENCE_FIELDS, ("experience:{id}:row:*",)),
+                Shows(
+                    "experiences.ExperienceTimeSlot",
+                    (*ALL, "date", "is_available"),
+                    ("experiences:list:*",),
+                ),
+                Shows(
+                    "accounts.User",
+                    _HOST_CARD,
+                    ("experience:{id}:row:*",),
+                    lookup="host",
+                    entity_model="experiences.Experience",
+                ),
+                Shows(
+                    "experiences.ExperienceReview",
+                    ALL,
+                    ("experience:{id}:row:*",),
+                    fk="experience_id",
+                ),
+                Shows("experiences.Booking", ALL, ("experience:{id}:row:*",), fk="experience_id"),
+            ),
         ),
-        Family("event_detail", "event:{event_id}:detail", "events", ("event:{event_id}",)),
+        Family(
+            "event_detail",
+            "event:{event_id}:detail",
+            "events",
+            ("event:{event_id}",),
+            "an event with its RSVP count",
+            envelope=True,
+            splice="item",
+            shows=(
+                Shows("events.Event", (*ALL, *_EVENT_FIELDS), ("event:{id}:*",)),
+                Shows("events.EventRSVP", ALL, ("event:{id}:*",), fk="event_id"),
+            ),
+        ),
         Family(
             "events_list",
             "events:list:cat:{category}:start:{start}:end:{end}:page:{page}:limit:{limit}",
             "events",
             ("events", "events:list"),
+            "a page of events for one filter",
+            envelope=True,
+            splice="items",
+            captures=("event:{event_id}",),
+            shows=(
+                Shows("events.Event", (*ALL, *_EVENT_MEMBERSHIP), ("events:list:*",)),
+                Shows("events.Event", _EVENT_FIELDS, ("event:{id}:*",)),
+                Shows("events.EventRSVP", ALL, ("event:{id}:*",), fk="event_id"),
+            ),
         ),
         Family("config", "config:{name}", "gamification", ("config",), "system config"),
     )
 }
 
-# What each write clears (DESIGN.md, "Invalidation map"). Entries are key templates
-# (a direct delete) or namespace patterns ending in ``:*``; ``cache.cascade(name, **ids)``
-# schedules them all after commit.
+# What writes that fire no signal clear (``QuerySet.update()``, ``bulk_*``), by name:
+# ``cache.cascade(name, **ids)`` schedules them all after commit. Writes through the ORM
+# are covered by the receivers derived from the families' ``shows``.
 CASCADES: dict[str, tuple[str, ...]] = {
-    # A stats row saved or deleted through the ORM (created, edited in the admin, seeded):
-    # the board's size or any row may have changed.
-    "xp_changed": ("user:{user_id}:stats", "user:{user_id}:rank", "leaderboard:*"),
-    # xp_add: plus the bands of the rows the change moved (leaderboard_band_patterns),
-    # which the service computes from the database.
+    # xp_add: plus the position bands of the rows the move passed and the xp buckets of
+    # the ranks it changed, which the service computes from the database.
     "xp_added": ("user:{user_id}:stats", "user:{user_id}:rank"),
     # A check-in's streak and last visit: not on the board.
     "streak_changed": ("user:{user_id}:stats",),
-    "user_badges_changed": ("user:{user_id}:badges",),
+    # A slot's seats changed (a booking or a cancel): its slots, detail and list rows.
+    "seats_changed": ("experience:{experience_id}:*",),
+    # A slot filled up or opened again: the ``date`` filter's membership too.
+    "slot_availability_changed": ("experience:{experience_id}:*", "experiences:list:*"),
+    # An experience's rating and reviewCount, recomputed with update().
+    "rating_changed": ("experience:{experience_id}:detail", "experience:{experience_id}:row:*"),
     "badge_catalogue_changed": ("badges:*",),
-    "rsvp_changed": ("event:{event_id}:detail", "events:list:*", "user:{user_id}:rsvps"),
-    "reminder_changed": ("user:{user_id}:rsvps",),
-    # Plus the attendees' user:{id}:rsvps, which the events receiver deletes by id.
-    "event_changed": ("event:{event_id}:*", "events:list:*"),
-    "experience_changed": ("experience:{experience_id}:*", "experiences:*"),
-    # The experiences list's ``date`` filter looks at available slots too.
-    "slots_changed": ("experience:{experience_id}:slots:*", "experiences:list:*"),
-    "booking_changed": ("experience:{experience_id}:*", "experiences:*"),
-    "review_created": ("experience:{experience_id}:detail", "experiences:*"),
-    "profile_changed": ("leaderboard:*", "user:{user_id}:*"),
-    # Ban, role, active flag or e-mail changed: only who the token's user is.
-    "user_auth_changed": ("user:{user_id}:auth",),
+    # Slots made with bulk_create: the slot lists and the lists' ``date`` filter.
+    "slots_created": ("experience:{experience_id}:slots:*", "experiences:list:*"),
+    # Stats rows made with bulk_create (the seed): ``total`` on every page, and the row.
+    "stats_created": ("user:{user_id}:stats", "leaderboard:page:*"),
 }
 
 
@@ -325,10 +573,14 @@ def resolve(key: str) -> CacheKey:
     raise ValueError(f"not a key of the cache tree: {key!r}")
 
 
+def _templates(family: Family) -> tuple[str, ...]:
+    return (family.template, *family.namespaces, *family.tag_templates, *family.captures)
+
+
 def service_of(target: str) -> str:
     """The metrics service of a key or namespace of the tree (its first family's)."""
     for family in FAMILIES.values():
-        for template in (family.template, *family.namespaces, *family.tag_templates):
+        for template in _templates(family):
             if _template_matches(template, target):
                 return family.service
     return "gamification"
@@ -341,7 +593,7 @@ def namespace_of(pattern: str) -> str | None:
         return None
     ns = pattern[:-2]
     for family in FAMILIES.values():
-        for template in (*family.namespaces, *family.tag_templates, family.template):
+        for template in _templates(family):
             if _template_matches(template, ns):
                 return ns
     return None

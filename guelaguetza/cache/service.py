@@ -1,85 +1,49 @@
-"""CacheService: cache-aside over Redis with namespace generations.
+"""CacheService: cache-aside over Redis with namespace generations (docs/cache.md).
 
-Storage: the value of ``user:1:stats`` lives at ``guelaguetza:user:1:stats`` as
-``b"<gen>|<gen>\\n<json>"``, the generations of its namespaces (registry.CacheKey) at the
-moment the reader *started* loading. A read is one MGET of the value and those
-generation keys; a header that differs from the current generations is a miss. So:
+The top layer of the package; below it, each importing only downward: flight (single
+flight, refresh-ahead) -> storage (one-round-trip reads, stores, recorded dependencies)
+-> invalidation (after commit, deduplicated) -> transport (connection, breaker) ->
+codec, registry, breaker, metrics.
 
+* ``wrap(key, loader)``: the value (decoded) for code inside the app;
+* ``entry(key, loader)``: the stored bytes and ETag, for the endpoint that serves them;
 * ``invalidate("user:1:*")`` is one SET of ``guelaguetza:gen:user:1`` to a fresh unique
-  value: O(1) whatever the keyspace (no SCAN, no KEYS);
-* a reader that loaded from the database before a writer's invalidation stores a value
-  whose header is already outdated: the stale-set race is closed;
-* a generation key that is lost (eviction, restart) comes back as a new unique value,
-  never a previous one, so no old value can match again.
+  value: O(1) whatever the keyspace (no SCAN, no KEYS).
 
-Invalidations are deferred to ``transaction.on_commit`` and deduplicated per transaction
-(:mod:`guelaguetza.cache.invalidation`); inside the application's own transaction a
-read bypasses the cache, so uncommitted data is never stored. A miss is loaded by one
-caller at a time (:mod:`guelaguetza.cache.flight`).
-
-Redis failures never reach the caller: reads fall back to the loader or the default,
+Inside the application's own transaction a read bypasses the cache, so uncommitted data
+is never stored. Redis failures never reach the caller: reads fall back to the loader,
 invalidations are logged, counted and kept to be replayed when Redis answers again.
-Every network call goes through the per-process :class:`CircuitBreaker`.
 """
 
 from __future__ import annotations
 
-import logging
-import random
+import contextvars
 import time
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-import redis
 from django.conf import settings
 from django.core.signals import setting_changed
 
-from guelaguetza.cache import flight, invalidation
+from guelaguetza.cache import codec, flight, invalidation, metrics
+from guelaguetza.cache.codec import Entry
 from guelaguetza.cache.metrics import HITS, MISSES, SECONDS
 from guelaguetza.cache.registry import CacheKey, resolve
-from guelaguetza.cache.transport import (
-    GEN_PREFIX,
-    LOCK_PREFIX,
-    REDIS_ERRORS,
-    new_generation,
-)
-
-logger = logging.getLogger(__name__)
+from guelaguetza.cache.storage import Storage, jittered
+from guelaguetza.cache.transport import GEN_PREFIX, LOCK_PREFIX
 
 __all__ = ["GEN_PREFIX", "LOCK_PREFIX", "CacheService", "cache", "jittered"]
 
 _perf = time.perf_counter
 
-
-def jittered(ttl: int) -> int:
-    """``ttl`` spread by +-CACHE_TTL_JITTER so keys written together expire apart."""
-    spread = float(getattr(settings, "CACHE_TTL_JITTER", 0.0))
-    if ttl <= 0 or spread <= 0:
-        return max(ttl, 1)
-    return max(1, round(ttl * random.uniform(1 - spread, 1 + spread)))
+#: keys the HTTP hit path found due for refresh-ahead and left to the view to recompute
+refresh_requested: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "cache_refresh_requested", default=frozenset()
+)
 
 
-def _dumps(value: Any) -> bytes:
-    # orjson: compact UTF-8 JSON, and a decoder ~5x faster than the standard one, which
-    # otherwise dominates a hit on a page-sized payload. Raises TypeError (as json does)
-    # for values that are not JSON-ready.
-    return orjson.dumps(value)
-
-
-class _Miss:
-    def __repr__(self) -> str:
-        return "<miss>"
-
-
-class CacheService(invalidation.Invalidation):
-    """The project's one way to read and invalidate Redis (DESIGN.md, "CacheService").
-
-    Reads here; invalidation in :class:`~guelaguetza.cache.invalidation.Invalidation`;
-    connection and failure handling in :class:`~guelaguetza.cache.transport.Transport`.
-    """
-
-    MISS: Any = _Miss()
+class CacheService(Storage):
+    """The project's one way to read and invalidate Redis."""
 
     # -- reads ------------------------------------------------------------------------
     def get(self, key: str, default: Any = None) -> Any:
@@ -95,80 +59,59 @@ class CacheService(invalidation.Invalidation):
             value = default
         else:
             HITS[service].inc()
-            value = read[0]
+            value = codec.decode_value(ckey.family, read[0].body)
         SECONDS["get"].observe(_perf() - start)
         return value
 
     def wrap(self, key: str, loader: Callable[[], Any], ttl: int | None = None) -> Any:
         """Cache-aside: the cached value of ``key``, else ``loader()`` stored and returned.
 
-        ``loader`` must return JSON-compatible data (the response payload). Redis errors
-        never reach the caller: the loader's value is returned. Inside the application's
-        own transaction the cache is bypassed (uncommitted data is never stored).
+        ``loader`` must return JSON-compatible data. Redis errors never reach the
+        caller: the loader's value is returned. Inside the application's own
+        transaction the cache is bypassed (uncommitted data is never stored).
         """
+        value, entry = self._lookup(key, loader, ttl)
+        if value is self.MISS:
+            ckey = key if type(key) is CacheKey else resolve(key)
+            return codec.decode_value(ckey.family, entry.body)
+        return value
+
+    def entry(self, key: str, loader: Callable[[], Any], ttl: int | None = None) -> Entry:
+        """Like :meth:`wrap`, but the stored entry: the response body bytes (envelope
+        included) and their ETag, exactly as a hit serves them."""
+        value, entry = self._lookup(key, loader, ttl)
+        if entry is None:
+            ckey = key if type(key) is CacheKey else resolve(key)
+            body, splice = codec.encode_body(ckey.family, value)
+            entry = Entry(body, codec.etag_of(body), 0, 0, splice)
+        return entry
+
+    def _lookup(
+        self, key: str, loader: Callable[[], Any], ttl: int | None
+    ) -> tuple[Any, Entry | None]:
+        """``(value or MISS, entry or None)``: at least one of them is known."""
         ckey = key if type(key) is CacheKey else resolve(key)
         if not settings.CACHE_ENABLED or invalidation.in_transaction():
-            return loader()
+            return loader(), None
         start = _perf()
         read = self.read(ckey)
         service = ckey.family.service
         if read is not self.FAILED and read[0] is not self.MISS:
             HITS[service].inc()
+            entry, gens, _ = read
+            if ckey in refresh_requested.get() or flight.refresh_due(entry):
+                refreshed = flight.refresh(self, ckey, loader, gens, ttl)
+                if refreshed is not None:
+                    metrics.REFRESHES[service].inc()
+                    return refreshed
             SECONDS["wrap"].observe(_perf() - start)
-            return read[0]
+            return self.MISS, entry
         MISSES[service].inc()
         if read is self.FAILED:
-            return loader()
-        value = flight.load_once(self, ckey, loader, read[1], ttl)
+            return loader(), None
+        result = flight.load_once(self, ckey, loader, read[1], ttl)
         SECONDS["wrap"].observe(_perf() - start)
-        return value
-
-    def read(self, ckey: CacheKey, with_lock: str | None = None) -> Any:
-        """One MGET of the value and its generations (and ``with_lock``, for waiters):
-        ``(value or MISS, generations, lock held)``, or FAILED."""
-        if not self.breaker.allow():
-            self._failed(ckey, None)
-            return self.FAILED
-        prefix = self.prefix
-        names = [prefix + ckey]
-        names.extend([prefix + GEN_PREFIX + ns for ns in ckey.namespaces])
-        if with_lock:
-            names.append(with_lock)
-        # Invalidations that failed earlier go first, so this read cannot serve what
-        # they were meant to clear.
-        if self._pending and not self._apply_now([]):
-            return self.FAILED
-        self.network_calls += 1
-        try:
-            raw, *gens = self._mget(names)
-            locked = bool(with_lock) and gens.pop() is not None
-            if None in gens:
-                raw = None
-                gens = self._init_generations(names[1:], gens)
-        except REDIS_ERRORS as exc:
-            self._failed(ckey, exc)
-            return self.FAILED
-        self.breaker.success()
-        if raw is not None:
-            header, _, payload = raw.partition(b"\n")
-            if header == b"|".join(gens):
-                try:
-                    return orjson.loads(payload), gens, locked
-                except ValueError:
-                    logger.warning("cache: undecodable value at %s", ckey)
-        return self.MISS, gens, locked
-
-    def _init_generations(self, names: list[str], gens: list[bytes | None]) -> list[bytes]:
-        """Create missing generation keys with fresh values (SET NX: the first writer
-        wins) and read back the winners, in one round trip."""
-        names = names[: len(gens)]
-        ttl = settings.CACHE_GENERATION_TTL
-        pipe = self.client.pipeline(transaction=False)
-        for name, gen in zip(names, gens, strict=True):
-            if gen is None:
-                pipe.set(name, new_generation(), nx=True, ex=ttl)
-        pipe.mget(names)
-        return pipe.execute()[-1]
+        return result
 
     # -- writes -----------------------------------------------------------------------
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
@@ -181,30 +124,6 @@ class CacheService(invalidation.Invalidation):
         if read is not self.FAILED:
             self.store(ckey, value, read[1], ttl)
         SECONDS["set"].observe(_perf() - start)
-
-    def store(
-        self,
-        ckey: CacheKey,
-        value: Any,
-        gens: list[bytes],
-        ttl: int | None,
-        *,
-        release: tuple[str, str] | None = None,
-    ) -> None:
-        """Write ``value`` tagged with ``gens`` (the generations read before loading),
-        and release the single-flight lock in the same round trip."""
-        if ttl is None:
-            ttl = settings.CACHE_TTLS[ckey.family.name]
-        data = b"|".join(gens) + b"\n" + _dumps(value)
-
-        def write(client: redis.Redis) -> None:
-            pipe = client.pipeline(transaction=False)
-            pipe.set(self.prefix + ckey, data, ex=jittered(ttl))
-            if release:
-                pipe.eval(flight.RELEASE, 1, *release)
-            pipe.execute()
-
-        self.call(write, ckey)
 
     def ttl(self, key: str) -> int | None:
         """Seconds left on ``key`` (None when absent, without expiry or Redis failing)."""
@@ -219,6 +138,7 @@ class CacheService(invalidation.Invalidation):
 
 
 cache = CacheService()
+metrics.collector.key_count = cache.key_count
 
 
 def _on_setting_changed(*, setting: str, **kwargs: object) -> None:

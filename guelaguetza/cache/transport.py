@@ -8,6 +8,7 @@ network call at all while it is open); a failure is counted in
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import threading
@@ -27,6 +28,37 @@ from guelaguetza.cache.registry import CacheKey, service_of
 logger = logging.getLogger(__name__)
 
 GEN_PREFIX = "gen:"
+# A read of values whose loaders recorded dependencies (cache.depends_on): MGET of every
+# name, then, for each of the first ARGV[1] names (the values) that recorded some, the
+# recorded generations compared by Redis itself, so the read stays one round trip. A
+# value whose recorded generation moved comes back as nil (a miss). Layout: codec.py.
+READ_SCRIPT = """
+local out = redis.call('MGET', unpack(KEYS))
+for i = 1, tonumber(ARGV[1]) do
+  local v = out[i]
+  if v and string.byte(v, 1) ~= 48 then
+    local nl = string.find(v, '\\n', 1, true)
+    local count = tonumber(string.sub(v, 1, nl - 1)) or 0
+    local pos = nl + 1
+    local names, want = {}, {}
+    for j = 1, count do
+      local sp = string.find(v, ' ', pos, true)
+      local e = string.find(v, '\\n', sp, true)
+      names[j] = string.sub(v, pos, sp - 1)
+      want[j] = string.sub(v, sp + 1, e - 1)
+      pos = e + 1
+    end
+    if count > 0 then
+      local have = redis.call('MGET', unpack(names))
+      for j = 1, count do
+        if have[j] ~= want[j] then out[i] = false break end
+      end
+    end
+  end
+end
+return out
+"""
+READ_SCRIPT_SHA = hashlib.sha1(READ_SCRIPT.encode()).hexdigest()
 LOCK_PREFIX = "lock:"
 #: what a failed Redis call raises (redis-py wraps most socket errors, not all)
 REDIS_ERRORS = (redis.RedisError, OSError)
@@ -123,17 +155,32 @@ class Transport:
                 self.breaker.failure()
             logger.warning("cache: Redis call failed: %r", exc)
 
+    def _fetch(self, names: list[str], scripted_values: int = 0) -> list[bytes | None]:
+        """MGET ``names``; with ``scripted_values`` > 0, READ_SCRIPT over them instead
+        (its first ``scripted_values`` names are values with recorded dependencies)."""
+        if not scripted_values:
+            return self._mget(names)
+        args = [READ_SCRIPT_SHA, len(names), *names, scripted_values]
+        try:
+            return self._command("EVALSHA", *args)
+        except redis.exceptions.NoScriptError:
+            # A restarted or flushed Redis forgot the script: EVAL loads it again.
+            return self._command("EVAL", READ_SCRIPT, *args[1:])
+
     def _mget(self, names: list[str]) -> list[bytes | None]:
-        """MGET on a pooled connection, without redis-py's per-command machinery.
+        return self._command("MGET", *names)
+
+    def _command(self, *args: object) -> Any:
+        """One command on a pooled connection, without redis-py's per-command machinery.
 
         ``Redis.execute_command`` (retry wrapper, observability hooks, callbacks) costs
-        more than the round trip itself on a hit; MGET needs none of it (no retries
-        by design, no response callback). A failed connection is dropped, not reused.
+        more than the round trip itself on a hit; MGET and EVALSHA need none of it (no
+        retries by design, no response callback). A failed connection is dropped.
         """
         pool = self.client.connection_pool
         conn = pool.get_connection()
         try:
-            conn.send_command("MGET", *names)
+            conn.send_command(*args)
             return conn.read_response()
         except BaseException:
             conn.disconnect()

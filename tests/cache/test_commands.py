@@ -22,7 +22,7 @@ def test_cache_tree_lists_families_ttls_live_counts_and_the_map():
         assert family.template in out
     line = next(x for x in out.splitlines() if x.startswith("user_stats "))
     assert line.split()[:4] == ["user_stats", "gamification", "60s", "2"]
-    assert "xp_changed" in out and "leaderboard:*" in out
+    assert "stats_created" in out and "leaderboard:page:*" in out
 
 
 def test_cache_invalidate_prefix_bumps_the_generation_without_scanning():

@@ -62,7 +62,7 @@ def every_call(service: CacheService) -> dict:
     service.delete(KEY)
     service.delete_many([KEY])
     service.invalidate("user:u1:*")
-    service.cascade("xp_changed", user_id="u1")
+    service.cascade("xp_added", user_id="u1")
     return out
 
 

@@ -63,7 +63,7 @@ def test_operation_histogram_and_invalidation_kinds_are_recorded(metric):
 
 def test_labels_never_carry_ids_or_keys():
     cache.wrap(keys.user_stats(user_id="secret-user-123"), lambda: 1)
-    cache.cascade("profile_changed", user_id="secret-user-123")
+    cache.cascade("xp_added", user_id="secret-user-123")
     allowed = {"service": set(SERVICES), "op": set(OPS), "kind": set(KINDS)}
     text = generate_latest(REGISTRY).decode()
     assert "secret-user-123" not in text

@@ -30,7 +30,7 @@ def test_pattern_invalidation_is_one_round_trip_and_never_scans(
 
     assert private_cache.wrap(page, lambda: ["new"]) == ["new"]
     private_cache.get(page)
-    private_cache.cascade("profile_changed", user_id="u1")
+    private_cache.cascade("xp_added", user_id="u1")
     stats = admin.info("commandstats")
     assert "cmdstat_scan" not in stats and "cmdstat_keys" not in stats
     admin.close()

@@ -64,4 +64,4 @@ def test_stale_set_race_with_direct_delete_leaves_the_next_read_fresh():
 @pytest.mark.django_db(transaction=True)
 def test_stale_set_race_with_cascade_leaves_the_next_read_fresh():
     key = keys.experience_detail(experience_id="x1")
-    race(key, lambda: cache.cascade("review_created", experience_id="x1"))
+    race(key, lambda: cache.cascade("rating_changed", experience_id="x1"))

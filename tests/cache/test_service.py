@@ -45,9 +45,14 @@ def test_get_returns_default_on_miss_and_value_after_set(metric):
 def test_values_are_stored_as_json_under_the_prefixed_key(redis_client):
     key = keys.experience_detail(experience_id="x1")
     cache.wrap(key, lambda: {"título": "Mezcal", "price": "450.00"})
-    header, _, payload = redis_client.get("guelaguetza:experience:x1:detail").partition(b"\n")
+    # No recorded dependencies, the generations, refresh-ahead meta + ETag, the body.
+    recorded, header, meta, payload = redis_client.get(
+        "guelaguetza:experience:x1:detail"
+    ).split(b"\n", 3)
+    assert recorded == b"0"
     assert json.loads(payload) == {"título": "Mezcal", "price": "450.00"}
     assert header.count(b"|") == len(key.namespaces) - 1
+    assert meta.split()[2].decode() == cache.entry(key, lambda: None).etag
 
 
 def test_string_keys_of_the_tree_are_accepted_and_others_rejected():
@@ -110,14 +115,16 @@ def test_nested_namespace_invalidation_clears_only_the_slots():
 def test_cascade_clears_what_the_invalidation_map_says(metric):
     cascade = metric("cache_invalidations_total", kind="cascade")
     hit = [
-        keys.event_detail(event_id="e1"),
-        keys.events_list(category=None, start=None, end=None, page=1, limit=20),
-        keys.user_rsvps(user_id="u1"),
+        keys.experience_detail(experience_id="e1"),
+        keys.experience_slots(experience_id="e1", start="2026-07-01", end="2026-07-02"),
+        keys.experiences_list(
+            category=None, min_price=None, max_price=None, date=None, q=None, page=1, limit=10
+        ),
     ]
-    kept = [keys.event_detail(event_id="e2"), keys.user_rsvps(user_id="u2")]
+    kept = [keys.experience_detail(experience_id="e2"), keys.user_rsvps(user_id="u2")]
     for k in hit + kept:
         cache.set(k, 1)
-    cache.cascade("rsvp_changed", event_id="e1", user_id="u1")
+    cache.cascade("slot_availability_changed", experience_id="e1")
     assert [cache.get(k) for k in hit] == [None, None, None]
     assert [cache.get(k) for k in kept] == [1, 1]
     assert cascade.delta() == 1
@@ -133,7 +140,7 @@ def test_invalidation_waits_for_commit_and_is_deduplicated(monkeypatch):
     with transaction.atomic():
         for _ in range(5):
             cache.invalidate("leaderboard:*")
-            cache.cascade("xp_changed", user_id="u1")
+            cache.cascade("xp_added", user_id="u1")
         assert cache.get(key) == ["old"]  # nothing before commit
         before = cache.network_calls
     # One pipelined round trip for the distinct ops of the transaction.
@@ -150,7 +157,7 @@ def test_rollback_invalidates_nothing_of_any_kind():
         cache.delete(key)
         cache.delete_many([key])
         cache.invalidate("user:u9:*")
-        cache.cascade("xp_changed", user_id="u9")
+        cache.cascade("xp_added", user_id="u9")
         raise RuntimeError
     assert cache.get(key) == 1
 
@@ -216,5 +223,5 @@ def test_in_a_plain_db_test_the_testcase_transaction_counts_as_autocommit():
 def test_cascade_normalises_ids_like_the_key_builders():
     key = keys.experience_detail(experience_id=42)
     cache.set(key, 1)
-    cache.cascade("review_created", experience_id=42)
+    cache.cascade("rating_changed", experience_id=42)
     assert cache.get(key) is None
