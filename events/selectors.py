@@ -46,7 +46,13 @@ def events_list(
             qs = qs.filter(start_date__lte=end)
         total = qs.count()
         offset = (page - 1) * limit
-        rows = list(_with_rsvp_count(qs.order_by("start_date", "id"))[offset : offset + limit])
+        # The page's events first, then their generations (an RSVP on one of them
+        # clears this page only), then their rows and counts.
+        ids = list(
+            qs.order_by("start_date", "id").values_list("id", flat=True)[offset : offset + limit]
+        )
+        _depends_on_events(ids)
+        rows = list(_with_rsvp_count(Event.objects.filter(pk__in=ids).order_by("start_date", "id")))
         return {
             "events": [out.event_item(e, e.rsvp_count) for e in rows],
             "hasMore": offset + len(rows) < total,
@@ -83,12 +89,16 @@ def user_rsvps(*, user_id: str) -> dict:
 
     ``events`` is the my-rsvps payload (EventItems with hasRSVP/hasReminder, startDate
     asc); the id lists are the event ids the user RSVP'd to / has a reminder for.
-    The user's own RSVP/reminder changes and any edit of those events clear it at once;
-    the ``rsvpCount`` it embeds follows *other* users' RSVPs within its 2 min TTL
-    (clearing every attendee's key on each RSVP would cost O(attendees) per write).
+    The user's own RSVP/reminder changes clear it, and so does any change to an event it
+    shows (anyone's RSVP included), through the events it records.
     """
 
     def load() -> dict:
+        # Every event it shows is recorded: an RSVP of anyone on one of them, or an
+        # edit, clears this value (its rsvpCount and fields are fresh, not 2 min old).
+        _depends_on_events(
+            EventRSVP.objects.filter(user_id=user_id).values_list("event_id", flat=True)
+        )
         reminder_ids = sorted(
             EventReminder.objects.filter(user_id=user_id).values_list("event_id", flat=True)
         )
@@ -117,6 +127,10 @@ def my_rsvps(*, user_id: str) -> dict:
     """GET /my-rsvps: ``{events, total}``, unpaginated."""
     events = user_rsvps(user_id=user_id)["events"]
     return {"events": events, "total": len(events)}
+
+
+def _depends_on_events(event_ids) -> None:
+    cache.depends_on(*(f"event:{event_id}" for event_id in event_ids))
 
 
 def _personalise(items: list[dict], mine: dict) -> list[dict]:

@@ -96,9 +96,17 @@ def experience_list(
             )
         total = qs.count()
         offset = (page - 1) * limit
-        rows = _with_counts(qs.select_related("host")).order_by("-created_at", "-id")[
-            offset : offset + limit
-        ]
+        # Which experiences, under the membership generation read before loading; then
+        # the generations of those experiences, before their rows are read, so a booking
+        # on one of them clears this page and a booking on any other does not.
+        ids = list(
+            qs.order_by("-created_at", "-id").values_list("id", flat=True)[offset : offset + limit]
+        )
+        for experience_id in ids:
+            cache.depends_on(f"experience:{experience_id}", f"experience:{experience_id}:row")
+        rows = _with_counts(Experience.objects.filter(pk__in=ids).select_related("host")).order_by(
+            "-created_at", "-id"
+        )
         return {
             "experiences": [
                 {

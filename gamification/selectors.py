@@ -29,6 +29,7 @@ from gamification.models import CATEGORY_RANK, Badge, UserBadge, UserStats
 from guelaguetza.api.errors import ApiError
 from guelaguetza.api.formats import iso
 from guelaguetza.cache import cache, keys
+from guelaguetza.cache.registry import rank_namespaces
 from guelaguetza.ids import possible_id
 
 USER_NOT_FOUND = "Usuario no encontrado"
@@ -62,8 +63,14 @@ def rank_for_xp(xp: int) -> int:
 
 
 def rank_get(*, user_id: str, xp: int) -> int:
-    """user:{id}:rank, computed from the user's current xp on a miss."""
-    return cache.wrap(keys.user_rank(user_id=user_id), lambda: rank_for_xp(xp))
+    """user:{id}:rank, computed from the user's current xp on a miss. It records the xp
+    bucket it was counted for, so a mover crossing that xp clears it (registry)."""
+
+    def load() -> int:
+        cache.depends_on(*rank_namespaces(xp))
+        return rank_for_xp(xp)
+
+    return cache.wrap(keys.user_rank(user_id=user_id), load)
 
 
 def stats_get(*, user_id: str, create: bool = False) -> dict:

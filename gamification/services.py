@@ -121,20 +121,7 @@ def _leaderboard_rows_moved(*, low_xp: int, high_xp: int) -> None:
     transaction.on_commit(after_commit, robust=True)
 
 
-def leaderboard_moved_by_save(*, instance: UserStats, old: dict | None) -> list[str]:
-    """What a stats row saved through the ORM (the admin, a seed) clears when its xp
-    changed: the bands of the rows between the old and the new xp, counted after commit
-    like xp_add's, and the ranks of the users in between (registry: leaderboard_page and
-    user_rank declare this through ``locate``). A new row joins at the bottom with no
-    xp worth counting: its ``total`` change is declared on its own."""
-    if old is None or "xp" not in old:
-        return []
-    low, high = sorted((old["xp"], instance.xp))
-    _leaderboard_rows_moved(low_xp=low, high_xp=high)
-    return rank_bucket_patterns(low, high)
-
-
-def leaderboard_bands_of_users(*, instance, old: dict | None) -> list[str]:
+def leaderboard_bands_of_users(*, instance) -> list[str]:
     """The band of the leaderboard page that shows this user's name and avatar (its
     position: more xp first, ties by user id), or none when the user has no stats row."""
     row = UserStats.objects.filter(user_id=instance.pk).values("xp").first()

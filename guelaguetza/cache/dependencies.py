@@ -1,14 +1,10 @@
 """Receivers derived from the families' ``shows`` declarations (docs/cache.md).
 
 Nobody writes an invalidation receiver by hand: for every model that some family shows,
-:func:`connect` wires three receivers, and a save clears exactly the values that show
-what it changed, after commit (the cache layer defers every invalidation to on_commit):
-
-* ``pre_save`` reads the row's declared fields as they are in the database (one query,
-  writes are rare), so ``post_save`` knows which of them the save really changed;
-* ``post_save`` / ``post_delete`` run every declaration whose fields changed (a created
-  or deleted row changes all of them) and invalidate its ``clears`` for the entity ids
-  it names.
+:func:`connect` wires ``post_save`` and ``post_delete``, and a save clears the values
+that show what it changed, after commit (the cache layer defers to on_commit): every
+declaration whose fields the save wrote (``update_fields``; all of them for a full save,
+a new or a deleted row) has its ``clears`` invalidated for the entity ids it names.
 
 ``QuerySet.update()`` and ``bulk_*`` fire no signal: the services that use them call
 ``cache.cascade`` (registry.CASCADES) and say why.
@@ -18,17 +14,14 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable
 
 from django.apps import AppConfig, apps
 from django.db.models import Model
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_save
 from django.utils.module_loading import import_string
 
-from guelaguetza.cache.registry import ALL, DELETED, FAMILIES, Shows
+from guelaguetza.cache.registry import ANY, DELETED, FAMILIES, Shows
 from guelaguetza.cache.service import cache
-
-_OLD = "_cache_shown_before"
 
 
 @functools.cache
@@ -45,59 +38,41 @@ def declarations() -> dict[str, tuple[tuple[str, Shows], ...]]:
 def tracked_fields(label: str) -> dict[str, str]:
     """``{field name: attname}`` of the fields of ``label`` some family shows."""
     model = apps.get_model(label)
-    names = {f for _, s in declarations()[label] for f in s.fields if f not in (*ALL, *DELETED)}
+    names = {f for _, s in declarations()[label] for f in s.fields if f not in (*ANY, *DELETED)}
     return {name: model._meta.get_field(name).attname for name in sorted(names)}
 
 
-def changed_fields(instance: Model, old: dict | None, fields: Iterable[str]) -> set[str]:
-    """Which of ``fields`` (names) differ between ``instance`` and ``old`` (attname ->
-    value as read before the save); every one of them when there is no ``old``."""
-    attnames = tracked_fields(instance._meta.label)
-    if old is None:
-        return set(fields)
-    return {
-        f
-        for f in fields
-        if attnames[f] in old and getattr(instance, attnames[f]) != old[attnames[f]]
-    }
+def changed_fields(label: str, *, created: bool, update_fields=None) -> set[str]:
+    """What a save may have changed, as the declarations name it: every field of a new
+    row (and ``*``), else the saved fields (``update_fields``, or all of them). A save
+    is taken at its word, not compared with the database: a row changed behind the
+    signals' back (``update()``) is then cleared by its next save, as it should be."""
+    tracked = tracked_fields(label)
+    if created:
+        return {*ANY, *tracked}
+    if update_fields is None:
+        return {"~", *tracked}
+    return {"~", *(set(update_fields) & set(tracked))}
 
 
-def _before_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
-    attnames = tracked_fields(sender._meta.label)
-    names = set(attnames) if update_fields is None else set(attnames) & set(update_fields)
-    old = None  # unknown: a new row, or one we could not read
-    if not instance._state.adding and instance.pk is not None:
-        if not names:
-            old = {}  # the save writes no field any family shows
-        else:
-            columns = [attnames[n] for n in sorted(names)]
-            old = sender._base_manager.filter(pk=instance.pk).values(*columns).first()
-    setattr(instance, _OLD, old)
-
-
-def _after_save(sender, instance, created=False, raw=False, **kwargs) -> None:
+def _after_save(sender, instance, created=False, update_fields=None, **kwargs) -> None:
     label = sender._meta.label
-    old = None if created else getattr(instance, _OLD, None)
-    if old is None:
-        changed = {*ALL, *tracked_fields(label)}
-    else:
-        changed = changed_fields(instance, old, tracked_fields(label))
-    _clear(label, instance, changed, old)
+    _clear(label, instance, changed_fields(label, created=created, update_fields=update_fields))
 
 
 def _after_delete(sender, instance, **kwargs) -> None:
     label = sender._meta.label
-    _clear(label, instance, {*ALL, *DELETED, *tracked_fields(label)}, None)
+    _clear(label, instance, {*ANY, *DELETED, *tracked_fields(label)})
 
 
-def _clear(label: str, instance: Model, changed: set[str], old: dict | None) -> None:
+def _clear(label: str, instance: Model, changed: set[str]) -> None:
     if not changed:
         return
     for _, shows in declarations()[label]:
         if changed.isdisjoint(shows.fields):
             continue
         if shows.locate:
-            for pattern in import_string(shows.locate)(instance=instance, old=old):
+            for pattern in import_string(shows.locate)(instance=instance):
                 cache.invalidate(pattern)
             continue
         for entity_id in _entity_ids(shows, instance):
@@ -126,6 +101,5 @@ def connect(app: AppConfig) -> None:
         if model._meta.app_config is not app:
             continue
         uid = f"cache.dependencies.{label}"
-        pre_save.connect(_before_save, sender=model, dispatch_uid=f"{uid}.pre_save")
         post_save.connect(_after_save, sender=model, dispatch_uid=f"{uid}.post_save")
         post_delete.connect(_after_delete, sender=model, dispatch_uid=f"{uid}.post_delete")

@@ -233,6 +233,7 @@ def _leaderboard_page_tags(parts: dict[str, str]) -> tuple[str, ...]:
 # entities a list shows (recorded per value with ``cache.depends_on``).
 ALL = ("*",)  # created or deleted rows (counts, membership), whatever their fields
 DELETED = ("-",)  # deleted rows only
+ANY = ("*", "~")  # created, deleted or saved in any way (a catalogue row shown whole)
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,7 @@ FAMILIES: dict[str, Family] = {
             "gamification",
             ("badges",),
             "badge catalogue",
-            shows=(Shows("gamification.Badge", ALL, ("badges:*",)),),
+            shows=(Shows("gamification.Badge", ANY, ("badges:*",)),),
         ),
         # A catalogue edit bumps ``badges`` and so kills every user's badge view too.
         Family(
@@ -294,7 +295,7 @@ FAMILIES: dict[str, Family] = {
             envelope=True,
             shows=(
                 Shows("gamification.UserBadge", ALL, ("user:{id}:badges",), fk="user_id"),
-                Shows("gamification.Badge", ALL, ("badges:*",)),
+                Shows("gamification.Badge", ANY, ("badges:*",)),
             ),
         ),
         # Who a bearer token's ``sub`` is (role, ban, active): a signed-in cached read
@@ -384,14 +385,9 @@ FAMILIES: dict[str, Family] = {
             shows=(
                 # A new or deleted row changes ``total`` on every page.
                 Shows("gamification.UserStats", ALL, ("leaderboard:page:*",)),
-                # An XP change moves rows: gamification.services clears their bands.
-                Shows(
-                    "gamification.UserStats",
-                    ("xp",),
-                    (),
-                    fk="user_id",
-                    locate="gamification.services.leaderboard_moved_by_save",
-                ),
+                # xp_add clears the bands of the rows a move passed; a row's xp edited
+                # through the ORM (the admin) clears the whole board, pages and ranks.
+                Shows("gamification.UserStats", ("xp",), ("leaderboard:*",)),
                 Shows(
                     "accounts.User",
                     _USER_CARD,

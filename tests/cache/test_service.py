@@ -46,9 +46,9 @@ def test_values_are_stored_as_json_under_the_prefixed_key(redis_client):
     key = keys.experience_detail(experience_id="x1")
     cache.wrap(key, lambda: {"título": "Mezcal", "price": "450.00"})
     # No recorded dependencies, the generations, refresh-ahead meta + ETag, the body.
-    recorded, header, meta, payload = redis_client.get(
-        "guelaguetza:experience:x1:detail"
-    ).split(b"\n", 3)
+    recorded, header, meta, payload = redis_client.get("guelaguetza:experience:x1:detail").split(
+        b"\n", 3
+    )
     assert recorded == b"0"
     assert json.loads(payload) == {"título": "Mezcal", "price": "450.00"}
     assert header.count(b"|") == len(key.namespaces) - 1

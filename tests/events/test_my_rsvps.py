@@ -56,7 +56,7 @@ def test_my_rsvps_miss_then_hit(auth_client, user, django_assert_num_queries):
     key = keys.user_rsvps(user_id=user.id)
     assert cache.get(key) is None
 
-    with django_assert_num_queries(2):  # reminders + events
+    with django_assert_num_queries(3):  # event ids (recorded), reminders, events
         auth_client.get(MY_RSVPS)
     assert cache.get(key)["rsvpIds"]
     with django_assert_num_queries(0):

@@ -227,9 +227,9 @@ def test_a_failed_booking_invalidates_nothing(api_client, redis_client):
     ],
 )
 def test_receivers_are_connected_for_save_and_delete(model, name):
-    for signal, verb in ((post_save, "saved"), (post_delete, "deleted")):
+    for signal, verb in ((post_save, "post_save"), (post_delete, "post_delete")):
         uids = {key[0] for key, *_ in signal.receivers if key[1] == id(model)}
-        assert f"experiences.{name}.{verb}" in uids
+        assert f"cache.dependencies.{model._meta.label}.{verb}" in uids
 
 
 @pytest.mark.django_db

@@ -181,12 +181,12 @@ def test_rolled_back_xp_invalidates_nothing_and_leaves_no_xp():
 @pytest.mark.parametrize(
     ("signal", "sender", "uid"),
     [
-        (post_save, UserStats, "gam_stats_save"),
-        (post_delete, UserStats, "gam_stats_delete"),
-        (post_save, UserBadge, "gam_userbadge_save"),
-        (post_delete, UserBadge, "gam_userbadge_delete"),
-        (post_save, Badge, "gam_badge_save"),
-        (post_delete, Badge, "gam_badge_delete"),
+        (post_save, UserStats, "cache.dependencies.gamification.UserStats.post_save"),
+        (post_delete, UserStats, "cache.dependencies.gamification.UserStats.post_delete"),
+        (post_save, UserBadge, "cache.dependencies.gamification.UserBadge.post_save"),
+        (post_delete, UserBadge, "cache.dependencies.gamification.UserBadge.post_delete"),
+        (post_save, Badge, "cache.dependencies.gamification.Badge.post_save"),
+        (post_delete, Badge, "cache.dependencies.gamification.Badge.post_delete"),
     ],
 )
 def test_invalidation_receivers_are_connected(signal, sender, uid):

@@ -69,20 +69,21 @@ def test_bands_of_a_run_of_positions(small_bands):
 def test_a_page_carries_the_bands_of_its_positions(small_bands):
     assert keys.leaderboard_page(page=1, limit=2).namespaces == (
         "leaderboard",
+        "leaderboard:page",
         "leaderboard:band:0",
         "leaderboard:page:1:limit:2",
     )
-    assert keys.leaderboard_page(page=2, limit=5).namespaces[1:-1] == (
+    assert keys.leaderboard_page(page=2, limit=5).namespaces[2:-1] == (
         "leaderboard:band:2",
         "leaderboard:deep",
     )
 
 
 def test_default_bands_are_100_positions_down_to_5000():
-    assert keys.leaderboard_page(page=1, limit=20).namespaces[1:-1] == ("leaderboard:band:0",)
-    assert keys.leaderboard_page(page=3, limit=50).namespaces[1:-1] == ("leaderboard:band:1",)
-    assert keys.leaderboard_page(page=50, limit=100).namespaces[1:-1] == ("leaderboard:band:49",)
-    assert keys.leaderboard_page(page=51, limit=100).namespaces[1:-1] == ("leaderboard:deep",)
+    assert keys.leaderboard_page(page=1, limit=20).namespaces[2:-1] == ("leaderboard:band:0",)
+    assert keys.leaderboard_page(page=3, limit=50).namespaces[2:-1] == ("leaderboard:band:1",)
+    assert keys.leaderboard_page(page=50, limit=100).namespaces[2:-1] == ("leaderboard:band:49",)
+    assert keys.leaderboard_page(page=51, limit=100).namespaces[2:-1] == ("leaderboard:deep",)
 
 
 # -- real changes, committed ---------------------------------------------------------------
