@@ -32,9 +32,11 @@ def events_list(
     page: int,
     limit: int,
     user_id: str | None = None,
-) -> dict:
+    as_entry: bool = False,
+):
     """``{events, hasMore, total}`` ordered by startDate; ``hasRSVP``/``hasReminder``
-    on each event when ``user_id`` is given."""
+    on each event when ``user_id`` is given. ``as_entry``: ``(body bytes, etag)`` of
+    the response instead, the caller's flags spliced into the stored bytes."""
 
     def load() -> dict:
         qs = Event.objects.all()
@@ -60,6 +62,8 @@ def events_list(
         }
 
     key = keys.events_list(category=category, start=start, end=end, page=page, limit=limit)
+    if as_entry:
+        return _response(cache.entry(key, load), user_id)
     payload = cache.wrap(key, load)
     if user_id is None:
         return payload
@@ -67,8 +71,8 @@ def events_list(
     return {**payload, "events": _personalise(payload["events"], mine)}
 
 
-def event_get(*, event_id: str, user_id: str | None = None) -> dict | None:
-    """EventDetail, or None when no event has this id."""
+def event_get(*, event_id: str, user_id: str | None = None, as_entry: bool = False):
+    """EventDetail, or None when no event has this id (``as_entry``: ``(body, etag)``)."""
     if not possible_id(event_id):
         return None  # cannot be a stored id: no query, no key
 
@@ -78,13 +82,16 @@ def event_get(*, event_id: str, user_id: str | None = None) -> dict | None:
 
     # Unknown ids are cached as null too: an Event saved under that id clears
     # event:{id}:* (event_changed), so the negative entry never outlives it.
+    if as_entry:
+        entry = cache.entry(keys.event_detail(event_id=event_id), load)
+        return None if entry.body == b"null" else _response(entry, user_id)
     payload = cache.wrap(keys.event_detail(event_id=event_id), load)
     if payload is None or user_id is None:
         return payload
     return _personalise([payload], user_rsvps(user_id=user_id))[0]
 
 
-def user_rsvps(*, user_id: str) -> dict:
+def user_rsvps(*, user_id: str, as_entry: bool = False):
     """The cached ``user:{uid}:rsvps`` value: ``{events, rsvpIds, reminderIds}``.
 
     ``events`` is the my-rsvps payload (EventItems with hasRSVP/hasReminder, startDate
@@ -120,13 +127,21 @@ def user_rsvps(*, user_id: str) -> dict:
             "reminderIds": reminder_ids,
         }
 
-    return cache.wrap(keys.user_rsvps(user_id=user_id), load)
+    return (cache.entry if as_entry else cache.wrap)(keys.user_rsvps(user_id=user_id), load)
 
 
 def my_rsvps(*, user_id: str) -> dict:
     """GET /my-rsvps: ``{events, total}``, unpaginated."""
     events = user_rsvps(user_id=user_id)["events"]
     return {"events": events, "total": len(events)}
+
+
+def _response(entry, user_id: str | None) -> tuple[bytes, str]:
+    if user_id is None:
+        return entry.body, entry.etag
+    from guelaguetza.api.cached import personal_body
+
+    return personal_body(entry, user_rsvps(user_id=user_id, as_entry=True))
 
 
 def _depends_on_events(event_ids) -> None:

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from events import selectors, services
 from events.serializers import EventListQuerySerializer, ReminderBodySerializer
+from guelaguetza.api.cached import entry_response
 from guelaguetza.api.errors import ApiError
 from guelaguetza.api.permissions import Authenticated
 from guelaguetza.api.responses import ok
@@ -45,23 +46,25 @@ class EventViewSet(viewsets.GenericViewSet):
         query = EventListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        return ok(
-            selectors.events_list(
-                category=params.get("category"),
-                start=params.get("startDate"),
-                end=params.get("endDate"),
-                page=params["page"],
-                limit=params["limit"],
-                user_id=_caller_id(request),
-            )
+        caller = _caller_id(request)
+        body, etag = selectors.events_list(
+            category=params.get("category"),
+            start=params.get("startDate"),
+            end=params.get("endDate"),
+            page=params["page"],
+            limit=params["limit"],
+            user_id=caller,
+            as_entry=True,
         )
+        return entry_response(request, body, etag, personal=caller is not None)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request: Request, event_id: str) -> Response:
-        payload = selectors.event_get(event_id=event_id, user_id=_caller_id(request))
-        if payload is None:
+        caller = _caller_id(request)
+        found = selectors.event_get(event_id=event_id, user_id=caller, as_entry=True)
+        if found is None:
             raise ApiError(404, services.EVENT_NOT_FOUND)
-        return ok(payload)
+        return entry_response(request, *found, personal=caller is not None)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"], url_path="my-rsvps")

@@ -59,7 +59,8 @@ def experience_list(
     search: str | None = None,
     page: int = 1,
     limit: int = 10,
-) -> dict:
+    as_entry: bool = False,
+):
     """Active experiences, newest first; both price bounds apply [F16]; cached [F17]."""
     search = _normalise_search(search)
     key = keys.experiences_list(
@@ -118,10 +119,10 @@ def experience_list(
             "pagination": pagination(page=page, limit=limit, total=total),
         }
 
-    return cache.wrap(key, load)
+    return (cache.entry if as_entry else cache.wrap)(key, load)
 
 
-def experience_detail(*, experience_id: str) -> dict:
+def experience_detail(*, experience_id: str, as_entry: bool = False):
     """Row + host + the 10 newest reviews + counts; inactive ones too (old bookings)."""
     if not possible_id(experience_id):
         raise not_found(errors.EXPERIENCE_NOT_FOUND)
@@ -139,10 +140,13 @@ def experience_detail(*, experience_id: str) -> dict:
             "_count": {"reviews": exp.n_reviews, "bookings": exp.n_bookings},
         }
 
-    return cache.wrap(keys.experience_detail(experience_id=experience_id), load)
+    key = keys.experience_detail(experience_id=experience_id)
+    return (cache.entry if as_entry else cache.wrap)(key, load)
 
 
-def experience_slots(*, experience_id: str, start: str, end: str | None = None) -> list[dict]:
+def experience_slots(
+    *, experience_id: str, start: str, end: str | None = None, as_entry: bool = False
+):
     """Available slots between two validated ``YYYY-MM-DD`` strings (inclusive), keyed
     by those raw strings (API.md 1.5)."""
     if not possible_id(experience_id):
@@ -164,7 +168,7 @@ def experience_slots(*, experience_id: str, start: str, end: str | None = None) 
         return rows
 
     key = keys.experience_slots(experience_id=experience_id, start=start, end=end)
-    return cache.wrap(key, load)
+    return (cache.entry if as_entry else cache.wrap)(key, load)
 
 
 def _bookings_page(qs, *, status: str | None, page: int, limit: int, with_user: bool) -> dict:

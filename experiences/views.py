@@ -25,6 +25,7 @@ from experiences.serializers import (
     experience_with_host,
     review_with_user,
 )
+from guelaguetza.api.cached import entry_response
 from guelaguetza.api.errors import NOT_FOUND
 from guelaguetza.api.permissions import Authenticated
 
@@ -60,21 +61,22 @@ class ExperienceViewSet(viewsets.GenericViewSet):
     )
     def list(self, request):
         q = _query(ExperienceListQuerySerializer, request)
-        return Response(
-            selectors.experience_list(
-                category=q.get("category"),
-                min_price=q.get("minPrice"),
-                max_price=q.get("maxPrice"),
-                date=q.get("date"),
-                search=q.get("search"),
-                page=q["page"],
-                limit=q["limit"],
-            )
+        entry = selectors.experience_list(
+            category=q.get("category"),
+            min_price=q.get("minPrice"),
+            max_price=q.get("maxPrice"),
+            date=q.get("date"),
+            search=q.get("search"),
+            page=q["page"],
+            limit=q["limit"],
+            as_entry=True,
         )
+        return entry_response(request, entry.body, entry.etag)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request, pk: str):
-        return Response(selectors.experience_detail(experience_id=pk))
+        entry = selectors.experience_detail(experience_id=pk, as_entry=True)
+        return entry_response(request, entry.body, entry.etag)
 
     @extend_schema(request=ExperienceCreateSerializer, responses={201: OpenApiTypes.OBJECT})
     def create(self, request):
@@ -110,7 +112,10 @@ class ExperienceViewSet(viewsets.GenericViewSet):
             q = _query(SlotsQuerySerializer, request)
             start = q["startDate"].isoformat()
             end = q["endDate"].isoformat() if "endDate" in q else start
-            return Response(selectors.experience_slots(experience_id=pk, start=start, end=end))
+            entry = selectors.experience_slots(
+                experience_id=pk, start=start, end=end, as_entry=True
+            )
+            return entry_response(request, entry.body, entry.etag)
         data = _valid(SlotsCreateSerializer, request.data)
         created = services.slots_create(user=request.user, experience_id=pk, slots=data["slots"])
         return Response({"created": created}, status=status.HTTP_201_CREATED)

@@ -171,8 +171,9 @@ def _leaderboard_load(page: int, limit: int) -> dict:
     return {"entries": entries, "total": UserStats.objects.count()}
 
 
-def leaderboard_page(*, page: int, limit: int) -> dict:
-    """``{entries, total}`` of one page (leaderboard:page:{p}:limit:{l})."""
-    return cache.wrap(
+def leaderboard_page(*, page: int, limit: int, as_entry: bool = False):
+    """``{entries, total}`` of one page (leaderboard:page:{p}:limit:{l}); with
+    ``as_entry`` the stored response bytes and ETag (guelaguetza.cache.codec.Entry)."""
+    return (cache.entry if as_entry else cache.wrap)(
         keys.leaderboard_page(page=page, limit=limit), lambda: _leaderboard_load(page, limit)
     )

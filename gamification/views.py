@@ -11,6 +11,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from gamification import selectors, services
 from gamification.serializers import LeaderboardQuerySerializer, new_badge_payload
+from guelaguetza.api.cached import entry_response
 from guelaguetza.api.permissions import Authenticated
 from guelaguetza.api.responses import ok
 
@@ -57,7 +58,8 @@ class GamificationViewSet(_CallerActions, GenericViewSet):
     def leaderboard(self, request) -> Response:
         query = LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return ok(selectors.leaderboard_page(**query.validated_data))
+        entry = selectors.leaderboard_page(**query.validated_data, as_entry=True)
+        return entry_response(request, entry.body, entry.etag)
 
 
 class UserViewSet(GenericViewSet):

@@ -45,6 +45,8 @@ MIDDLEWARE = [
     "guelaguetza.middleware.HttpMetricsMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Cached GETs answered from Redis before URL resolution (every doubt falls through).
+    "guelaguetza.api.cached.CachedReadMiddleware",
     # Serves the admin's static files under gunicorn (collected by `make run`).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -10,7 +10,7 @@ from tests.factories import UserFactory, UserStatsFactory
 @pytest.mark.django_db(transaction=True)
 def test_profile_change_clears_only_the_leaderboard_page_that_shows_the_user(settings):
     settings.CACHE_LEADERBOARD_BAND = 1  # one position per band: pages 1 and 3 apart
-    first, _, third = (UserStatsFactory(xp=xp).user for xp in (30, 20, 10))
+    first, _, _ = (UserStatsFactory(xp=xp).user for xp in (30, 20, 10))
     shows_first = keys.leaderboard_page(page=1, limit=1)
     shows_third = keys.leaderboard_page(page=3, limit=1)
     stats = keys.user_stats(user_id=first.id)
