@@ -470,6 +470,7 @@ FAMILIES: dict[str, Family] = {
                     "experiences.ExperienceTimeSlot",
                     (*ALL, "date", "is_available"),
                     ("experiences:list:*",),
+                    fk="experience_id",
                 ),
                 Shows(
                     "accounts.User",
