@@ -1,9 +1,11 @@
 """``manage.py cache_tree``: the key registry, live key counts and the invalidation map."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from guelaguetza.cache import CASCADES, FAMILIES, cache
+from guelaguetza.cache import CASCADES, FAMILIES, cache, docs
 from guelaguetza.cache.ops import family_counts
 
 
@@ -17,9 +19,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-count", action="store_true", help="skip the live key count (no SCAN)"
         )
+        parser.add_argument(
+            "--markdown", action="store_true", help="the registry's tables, as in docs/cache.md"
+        )
+        parser.add_argument(
+            "--write", metavar="FILE", help="with --markdown: rewrite FILE's generated part"
+        )
 
     def handle(self, *args, **options):
         out = self.stdout
+        if options["markdown"]:
+            if options["write"]:
+                changed = docs.write(Path(options["write"]))
+                out.write(f"{options['write']}: {'updated' if changed else 'up to date'}")
+            else:
+                out.write(docs.registry_markdown(), ending="")
+            return
         counts = None if options["no_count"] else family_counts(cache)
         jitter = float(settings.CACHE_TTL_JITTER) * 100
         out.write(f'Key tree (Redis prefix "{cache.prefix}", TTL jitter +-{jitter:g} %)')
@@ -33,12 +48,15 @@ class Command(BaseCommand):
             out.write(f"{'':<48}namespaces: {', '.join(family.namespaces)}")
             if family.tag_templates:
                 out.write(f"{'':<48}and, by its parts: {', '.join(family.tag_templates)}")
+            if family.captures:
+                out.write(f"{'':<48}and, recorded by its loader: {', '.join(family.captures)}")
         if counts is not None:
             out.write(
                 f"generation keys: {counts['gen']}, single-flight locks: {counts['lock']}, "
                 f"other keys under the prefix: {counts['other']}"
             )
         out.write("")
-        out.write("Invalidation map (cache.cascade(name, **ids), after commit):")
+        out.write("Named cascades of writes that fire no signal (cache.cascade, after commit);")
+        out.write("every other write is cleared from the families' declarations (--markdown).")
         for name, targets in CASCADES.items():
             out.write(f"  {name:<24} {', '.join(targets)}")
