@@ -112,8 +112,9 @@ def badges_all() -> list[dict]:
     return cache.wrap(keys.badges_all(), load)
 
 
-def badges_for_user(*, user_id: str) -> list[dict]:
-    """Every badge with the user's isUnlocked/unlockedAt (user:{id}:badges)."""
+def badges_for_user(*, user_id: str, as_entry: bool = False):
+    """Every badge with the user's isUnlocked/unlockedAt (user:{id}:badges); with
+    ``as_entry`` the stored response bytes and ETag."""
 
     def load() -> list[dict]:
         unlocked = dict(
@@ -121,7 +122,7 @@ def badges_for_user(*, user_id: str) -> list[dict]:
         )
         return [out.user_badge_payload(b, iso(unlocked.get(b["id"]))) for b in badges_all()]
 
-    return cache.wrap(keys.user_badges(user_id=user_id), load)
+    return (cache.entry if as_entry else cache.wrap)(keys.user_badges(user_id=user_id), load)
 
 
 def badges_unlocked(*, user_id: str) -> list[dict]:

@@ -24,7 +24,8 @@ class _CallerActions:
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def badges(self, request) -> Response:
-        return ok(selectors.badges_for_user(user_id=request.user.pk))
+        entry = selectors.badges_for_user(user_id=request.user.pk, as_entry=True)
+        return entry_response(request, entry.body, entry.etag, personal=True)
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"], url_path="check-in")

@@ -139,3 +139,16 @@ def test_hits_are_counted_under_their_route_template(api_client):
     before = counter._value.get()
     api_client.get(BOARD)
     assert counter._value.get() == before + 1
+
+
+@pytest.mark.django_db
+def test_own_badges_hit_with_a_token(django_assert_num_queries):
+    from gamification.catalogue import ensure_catalogue
+    from gamification.models import Badge
+
+    ensure_catalogue(Badge)
+    client = bearer(UserFactory())
+    miss = client.get("/api/gamification/me/badges")
+    with django_assert_num_queries(0):
+        hit = client.get("/api/gamification/badges")  # the seed-path alias
+    assert hit.content == miss.content and len(orjson.loads(hit.content)["data"]) == 21

@@ -189,6 +189,12 @@ def _me_stats(params) -> Plan | None:
     return Plan([], _stats, auth="required", personal_key=lambda uid: _user_stats(params, uid).keys)
 
 
+def _me_badges(params) -> Plan | None:
+    if params:
+        return None
+    return Plan([], _one, auth="required", personal_key=lambda uid: [keys.user_badges(user_id=uid)])
+
+
 def _experiences(params) -> Plan | None:
     q = experiences_query(params)
     if q is None:
@@ -252,6 +258,8 @@ _ROUTES = [
             _user_stats,
         ),
         (r"/api/gamification/me/stats", "/api/gamification/me/stats", _me_stats),
+        (r"/api/gamification/me/badges", "/api/gamification/me/badges", _me_badges),
+        (r"/api/gamification/badges", "/api/gamification/badges", _me_badges),
         (r"/api/bookings/experiences", "/api/bookings/experiences", _experiences),
         (
             r"/api/bookings/experiences/" + _ID.format("experience_id"),
