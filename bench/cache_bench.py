@@ -5,7 +5,12 @@ One run prints:
    (and vs GET + json.loads, the floor of any JSON cache), median and p99 over N calls,
    with the ratio; bar: hit <= 1.5x raw GET;
 2. invalidate('leaderboard:*') with 10k, 100k and 1M unrelated keys present, beside
-   django-redis delete_pattern on the same data; bar: <= 1 ms at 1M keys, and flat.
+   django-redis delete_pattern on the same data; bar: <= 1 ms at 1M keys, and flat;
+3. a hung Redis: what wrap() adds once the breaker is open;
+4. the after-commit invalidation of each write kind (booking, cancel, RSVP, un-RSVP,
+   check-in, profile edit) run through the real services against DATABASE_URL (use the
+   bench database: `make bench-seed`): p50/p99 of its Redis round trip and how many
+   generations it bumps. Skipped, with a message, on a database without users.
 
 By default it starts its own redis-server on a free port (no persistence) and stops it
 at the end, so the shared server is never loaded with a million keys; ``--url`` points
@@ -231,17 +236,103 @@ def bench_hung(calls: int) -> tuple[float, float, float]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def bench_write_kinds(url: str, writes: int) -> None:
+    """Section 4: every invalidation a write schedules is applied in one pipelined round
+    trip after its commit (CacheService.apply); time those calls per write kind."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.db import transaction
+
+    from accounts.models import User
+    from accounts.services import profile_update
+    from events import services as events
+    from events.models import Event
+    from experiences.models import Booking, ExperienceTimeSlot
+    from experiences.services import bookings
+    from gamification import services as gamification
+    from guelaguetza.api.errors import ApiError
+    from guelaguetza.cache import cache
+
+    users = list(User.objects.order_by("?")[: writes * 2])
+    slots = list(
+        ExperienceTimeSlot.objects.filter(is_available=True, date__gte=dt.date.today())[:writes]
+    )
+    events_ = list(Event.objects.order_by("?")[:writes])
+    if not (users and slots and events_):
+        print("\n4. after-commit invalidation per write kind: skipped (no seeded data in "
+              "DATABASE_URL: `make bench-seed` first)")  # fmt: skip
+        return
+    settings.REDIS_URL = url
+    cache.reset()
+    samples: list[tuple[float, int]] = []
+    apply = cache.apply
+
+    def timed_apply(ops, **kwargs):
+        start = time.perf_counter_ns()
+        apply(ops, **kwargs)
+        samples.append(((time.perf_counter_ns() - start) / 1e6, len(list(ops))))
+
+    cache.apply = timed_apply
+    made: list[Booking] = []
+
+    def book(i: int) -> None:
+        slot = slots[i % len(slots)]
+        made.append(bookings.booking_create(
+            user=users[i], experience_id=slot.experience_id, time_slot_id=slot.id
+        ))  # fmt: skip
+
+    kinds = {
+        "booking": book,
+        "cancel": lambda i: made and bookings.booking_cancel(
+            user=made[-1].user, booking_id=made.pop().id
+        ),
+        "rsvp": lambda i: events.event_rsvp_create(
+            user=users[i], event_id=events_[i % len(events_)].id
+        ),
+        "un-rsvp": lambda i: events.event_rsvp_delete(
+            user=users[i], event_id=events_[i % len(events_)].id
+        ),
+        "check-in (xp)": lambda i: gamification.xp_add(user=users[i], amount=10, reason="bench"),
+        "profile edit": lambda i: profile_update(user=users[i], data={"nombre": f"Bench {i}"}),
+    }  # fmt: skip
+    print(f"\n4. After-commit invalidation per write kind ({writes} writes each, milliseconds)")
+    print(f"   {'write':<16}{'p50':>8}{'p99':>8}{'generations bumped (median)':>30}")
+    for name, write in kinds.items():
+        samples.clear()
+        per_write = []
+        for i in range(writes):
+            before = len(samples)
+            try:
+                with transaction.atomic():
+                    write(i)
+            except ApiError:
+                continue  # a full slot, a repeated RSVP: nothing to invalidate
+            mine = samples[before:]
+            if mine:
+                per_write.append((sum(t for t, _ in mine), sum(n for _, n in mine)))
+        if not per_write:
+            continue
+        times = sorted(t for t, _ in per_write)
+        p50 = times[len(times) // 2]
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+        ops = statistics.median(n for _, n in per_write)
+        print(f"   {name:<16}{p50:>8.3f}{p99:>8.3f}{ops:>30g}")
+    cache.apply = apply
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="an existing Redis (default: a private redis-server)")
     parser.add_argument("--calls", type=int, default=20_000, help="calls per hit case")
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--runs", type=int, default=200, help="invalidate() calls per size")
+    parser.add_argument("--writes", type=int, default=200, help="writes per kind (section 4)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     command = (
         f".venv/bin/python bench/cache_bench.py --calls {args.calls} --sizes {args.sizes} "
-        f"--runs {args.runs}" + (f" --url {args.url}" if args.url else "")
+        f"--runs {args.runs} --writes {args.writes}" + (f" --url {args.url}" if args.url else "")
     )
     proc = workdir = None
     if args.url:
@@ -256,6 +347,7 @@ def main() -> int:
         ratios = bench_hits(url, args.calls)
         medians = bench_invalidate(url, sizes, args.runs)
         _, hung_p99, _ = bench_hung(args.calls)
+        bench_write_kinds(url, args.writes)
     finally:
         if proc is not None:
             proc.kill()
