@@ -23,7 +23,7 @@ from experiences.models import Booking
 from guelaguetza import urls as project_urls
 from guelaguetza.api.views import ApiViewMixin
 from tests.conftest import client_for
-from tests.factories import EventFactory, TimeSlotFactory
+from tests.factories import EventFactory, TimeSlotFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
 UNAVAILABLE = "Servicio no disponible temporalmente. Intenta de nuevo en unos segundos."
@@ -222,3 +222,45 @@ def book(client, slot):
         {"experienceId": slot.experience_id, "timeSlotId": slot.id, "guestCount": 1},
         format="json",
     )
+
+
+def test_lost_connections_are_told_apart_from_errors_of_a_live_server(user):
+    import socket
+
+    from django.db import IntegrityError, OperationalError, connections
+
+    from guelaguetza.api.dbretry import connection_lost
+
+    def raised(run) -> BaseException:
+        try:
+            with transaction.atomic():
+                run()
+        except Exception as exc:
+            return exc
+        raise AssertionError("nothing raised")
+
+    def sql(statement: str):
+        def run():
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+
+        return run
+
+    # Refused by a live server: answered as before (409, 4xx, ...), never retried.
+    timeout = raised(sql("SET LOCAL statement_timeout = 10; SELECT pg_sleep(1)"))
+    assert isinstance(timeout, OperationalError) and not connection_lost(timeout)
+    dup = raised(lambda: UserFactory(email=user.email))
+    assert isinstance(dup, IntegrityError) and not connection_lost(dup)
+
+    # Lost: the backend ended under a statement, or no server to connect to.
+    with terminate_backend("pg_backend_pid"):
+        ended = raised(backend_pid)
+    assert connection_lost(ended)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    other = connections.create_connection("default")
+    other.settings_dict = {**other.settings_dict, "PORT": closed_port}
+    with pytest.raises(OperationalError) as refused:
+        other.ensure_connection()
+    assert connection_lost(refused.value)

@@ -39,15 +39,23 @@ READ_ONLY_PREFIXES = ("select", "show", "set ", "reset", "savepoint", "release",
 
 
 def connection_lost(exc: BaseException) -> bool:
-    """Did ``exc`` come from losing the database connection (not from a query that the
-    live server refused, e.g. a lock timeout or a constraint)?"""
-    if not isinstance(exc, OperationalError | InterfaceError):
-        return False
-    state = getattr(exc.__cause__, "sqlstate", None) or ""
-    if state in LOST_SQLSTATES or state.startswith("08"):
+    """Did ``exc`` come from losing the database connection (not from a statement the
+    live server refused, e.g. a lock timeout or a constraint)?
+
+    Decided from the exception alone: by the time it reaches a view, the atomic block
+    it escaped has already reconnected (Django's ``set_autocommit(True)`` on exit), so
+    the connection's state says nothing. Errors the server reports carry a SQLSTATE;
+    psycopg's client-side ones (connect failed, "server closed the connection", "the
+    connection is lost/closed") have none.
+    """
+    if isinstance(exc, InterfaceError):
         return True
-    raw = connection.connection
-    return raw is None or raw.closed or bool(getattr(raw, "broken", False))
+    if not isinstance(exc, OperationalError):
+        return False
+    state = getattr(exc.__cause__, "sqlstate", None)
+    if state is None:
+        return True
+    return state in LOST_SQLSTATES or state.startswith("08")
 
 
 def is_write(sql: str) -> bool:
