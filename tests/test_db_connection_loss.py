@@ -43,14 +43,16 @@ def _terminate(pid: int) -> None:
 
 
 @contextmanager
-def terminate_backend(match: str, *, after: bool = False, times: int = 1):
+def terminate_backend(match: str, *, after: bool = False, times: int = 1, autocommit=False):
     """End this connection's backend at the first ``times`` statements containing
-    ``match``: before the statement runs (it fails), or ``after`` it succeeded (the next
-    use of the connection fails, e.g. the COMMIT)."""
+    ``match`` (with ``autocommit``: only outside any transaction): before the statement
+    runs (it fails), or ``after`` it succeeded (the next use of the connection fails,
+    e.g. the COMMIT)."""
     pids: list[int] = []
 
     def hook(execute, sql, params, many, context):
         hit = match in sql and len(pids) < times
+        hit = hit and not (autocommit and connection.in_atomic_block)
         if hit and not after:
             pids.append(connection.connection.info.backend_pid)
             _terminate(pids[-1])
@@ -264,3 +266,31 @@ def test_lost_connections_are_told_apart_from_errors_of_a_live_server(user):
     with pytest.raises(OperationalError) as refused:
         other.ensure_connection()
     assert connection_lost(refused.value)
+
+
+BADGE_READ = 'FROM "gamification_userbadge"'  # the badge evaluation after the commit
+
+
+def test_a_check_in_that_committed_xp_then_lost_the_connection_is_503_and_counted_once(user):
+    from gamification.models import UserStats
+
+    client = client_for(user)
+    with terminate_backend(BADGE_READ, autocommit=True) as killed:
+        response = client.post("/api/gamification/me/check-in")
+    assert len(killed) == 1
+    assert_unavailable(response)
+    stats = UserStats.objects.get(user=user)
+    assert (stats.xp, stats.current_streak) == (10, 1)  # once, not twice
+
+
+def test_a_check_in_that_changed_nothing_is_retried(user):
+    from gamification.models import UserStats
+
+    client = client_for(user)
+    assert client.post("/api/gamification/me/check-in").json()["data"]["isNewDay"] is True
+    with terminate_backend(BADGE_READ, autocommit=True) as killed:
+        response = client.post("/api/gamification/me/check-in")  # same day: no row moves
+    assert len(killed) == 1
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["isNewDay"] is False
+    assert UserStats.objects.get(user=user).xp == 10

@@ -11,9 +11,9 @@ whose outcome nobody knows) the client gets a JSON 503 with ``Retry-After``: run
 the request again could apply it twice.
 
 What committed is tracked per attempt by an ``execute_wrapper`` on the connection: a
-write statement (anything but SELECT/SHOW/SET and savepoint control) either runs in
-autocommit mode, where it commits by itself, or inside an atomic block, where an
-``on_commit`` callback says when its transaction committed.
+write statement (anything but SELECT/SHOW/SET and savepoint control) that changed rows
+either runs in autocommit mode, where it commits by itself, or inside an atomic block,
+where an ``on_commit`` callback says when its transaction committed.
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ class CommitTracker:
             if write and not connection.in_atomic_block:
                 self.committed = True  # an autocommit write's outcome is unknown
             raise
-        if write:
+        # An UPDATE/DELETE/INSERT ... ON CONFLICT that matched no row changed nothing
+        # (e.g. a second check-in of the day): running it again is harmless.
+        if write and getattr(context.get("cursor"), "rowcount", -1) != 0:
             if connection.in_atomic_block:
                 self.uncommitted = True
                 connection.on_commit(self._on_commit)
