@@ -11,7 +11,13 @@ WEB_CONCURRENCY ?= 2
 # and empties it); one-off commands and tests keep their metrics in memory.
 MANAGE := env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/python manage.py
 
-.PHONY: run test lint format venv services migrate seed clean bench-deps bench-seed bench
+# Random secrets, generated once into a git-ignored file the settings read (the
+# repository holds none); kept across runs so issued tokens stay valid. `make clean`
+# deletes them with var/.
+SECRETS_FILE := var/secrets.env
+SECRET_NAMES := DJANGO_SECRET_KEY JWT_SECRET
+
+.PHONY: run test lint format venv services secrets migrate seed superuser clean bench-deps bench-seed bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
@@ -24,14 +30,23 @@ venv: $(STAMP)
 services:
 	@bash scripts/ensure_services.sh
 
-migrate: venv services
+secrets:
+	@$(PYTHON) scripts/ensure_secrets.py $(SECRETS_FILE) $(SECRET_NAMES)
+
+migrate: venv services secrets
 	$(MANAGE) ensure_database
 	$(MANAGE) migrate --noinput
 
+# Demo data, with the front end's three demo logins (API users only: none is staff).
 seed: migrate
 	$(MANAGE) seed_demo
 
-run: seed
+# The Django admin's one staff account: its password is generated and printed once
+# (or taken from DJANGO_SUPERUSER_PASSWORD).
+superuser: migrate
+	$(MANAGE) ensure_superuser
+
+run: seed superuser
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) bash scripts/start.sh
 
@@ -53,12 +68,12 @@ format: venv
 bench-deps: venv
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 
-bench-seed: venv services
+bench-seed: venv services secrets
 	$(BIN)/python manage.py ensure_database
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --users 100000 --events 1000 --experiences 500
 
-bench: bench-deps services
+bench: bench-deps services secrets
 	$(BIN)/python bench/cache_bench.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/redis_outage.py

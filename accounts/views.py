@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import serializers as s
 from accounts import services
-from guelaguetza.api.errors import VALIDATION_ERROR, validation_response
-from guelaguetza.api.permissions import Authenticated
+from accounts.authentication import USER_MISSING_ATTR
+from guelaguetza.api.errors import VALIDATION_ERROR, ApiError, validation_response
+from guelaguetza.api.permissions import USER_NOT_FOUND, Authenticated
+from guelaguetza.api.views import ApiGenericViewSet
 
 REFRESH_COOKIE = "gc_refresh_token"
 
@@ -49,10 +51,20 @@ def _with_tokens(
     return response
 
 
-class AuthViewSet(viewsets.GenericViewSet):
+class MeAuthenticated(Authenticated):
+    """/api/auth/me of a valid token whose user is gone: 404 "Usuario no encontrado"
+    (API.md 4), where the other required-auth routes answer 401."""
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(request, USER_MISSING_ATTR, False):
+            raise ApiError(404, USER_NOT_FOUND)
+        return super().has_permission(request, view)
+
+
+class AuthViewSet(ApiGenericViewSet):
     def get_permissions(self):
         if self.action == "me":
-            return [Authenticated()]
+            return [MeAuthenticated()]
         return []
 
     @action(detail=False, methods=["post"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, viewsets
+from rest_framework import permissions
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from guelaguetza.api.cached import entry_response
 from guelaguetza.api.errors import ApiError
 from guelaguetza.api.permissions import Authenticated
 from guelaguetza.api.responses import ok
+from guelaguetza.api.views import ApiGenericViewSet
 
 
 def _caller_id(request: Request) -> str | None:
@@ -27,7 +28,7 @@ def _done(message: str) -> Response:
     return Response({"success": True, "message": message})
 
 
-class EventViewSet(viewsets.GenericViewSet):
+class EventViewSet(ApiGenericViewSet):
     # Event ids are any URL-safe string (API.md 9); dots included.
     lookup_value_regex = "[^/]+"
     lookup_url_kwarg = "event_id"

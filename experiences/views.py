@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -28,6 +28,7 @@ from experiences.serializers import (
 from guelaguetza.api.cached import entry_response
 from guelaguetza.api.errors import NOT_FOUND
 from guelaguetza.api.permissions import Authenticated
+from guelaguetza.api.views import ApiGenericViewSet, ApiViewSet
 
 # Ids are opaque strings (API.md 9): any segment reaches the view, which answers 404.
 ID_REGEX = r"[^/]+"
@@ -43,7 +44,7 @@ def _query(serializer_class, request):
     return _valid(serializer_class, request.query_params.dict())
 
 
-class ExperienceViewSet(viewsets.GenericViewSet):
+class ExperienceViewSet(ApiGenericViewSet):
     lookup_value_regex = ID_REGEX
     public_actions = {"list", "retrieve"}
 
@@ -133,7 +134,7 @@ class ExperienceViewSet(viewsets.GenericViewSet):
         return Response(review_with_user(review), status=status.HTTP_201_CREATED)
 
 
-class SlotViewSet(viewsets.GenericViewSet):
+class SlotViewSet(ApiGenericViewSet):
     lookup_value_regex = ID_REGEX
     permission_classes = [Authenticated]
 
@@ -143,7 +144,7 @@ class SlotViewSet(viewsets.GenericViewSet):
         return Response({"message": "Horario eliminado"})
 
 
-class BookingViewSet(viewsets.GenericViewSet):
+class BookingViewSet(ApiGenericViewSet):
     lookup_value_regex = ID_REGEX
     permission_classes = [Authenticated]
 
@@ -213,7 +214,7 @@ class BookingViewSet(viewsets.GenericViewSet):
         raise NotFound(NOT_FOUND)
 
 
-class HostViewSet(viewsets.ViewSet):
+class HostViewSet(ApiViewSet):
     permission_classes = [Authenticated]
 
     @extend_schema(responses=OpenApiTypes.OBJECT)

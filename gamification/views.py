@@ -7,13 +7,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.viewsets import GenericViewSet
 
 from gamification import selectors, services
 from gamification.serializers import LeaderboardQuerySerializer, new_badge_payload
 from guelaguetza.api.cached import entry_response
 from guelaguetza.api.permissions import Authenticated
 from guelaguetza.api.responses import ok
+from guelaguetza.api.views import ApiGenericViewSet
 
 
 class _CallerActions:
@@ -35,7 +35,7 @@ class _CallerActions:
         return ok({**result, "newBadges": [new_badge_payload(b) for b in result["newBadges"]]})
 
 
-class MeViewSet(_CallerActions, GenericViewSet):
+class MeViewSet(_CallerActions, ApiGenericViewSet):
     """/api/gamification/me/{stats,badges,check-in}"""
 
     permission_classes = [Authenticated]
@@ -46,7 +46,7 @@ class MeViewSet(_CallerActions, GenericViewSet):
         return ok(selectors.stats_get(user_id=request.user.pk, create=True))
 
 
-class GamificationViewSet(_CallerActions, GenericViewSet):
+class GamificationViewSet(_CallerActions, ApiGenericViewSet):
     """/api/gamification/leaderboard, and the seed-path aliases /badges and /check-in."""
 
     def get_permissions(self):
@@ -63,7 +63,7 @@ class GamificationViewSet(_CallerActions, GenericViewSet):
         return entry_response(request, entry.body, entry.etag)
 
 
-class UserViewSet(GenericViewSet):
+class UserViewSet(ApiGenericViewSet):
     """/api/gamification/users/<userId>/{stats,badges}: public, any string id."""
 
     permission_classes = [AllowAny]

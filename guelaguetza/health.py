@@ -12,9 +12,10 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from guelaguetza.api.formats import iso
+from guelaguetza.handlers import api_methods
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def redis_check() -> str:
         return "error"
 
 
-@require_http_methods(["GET", "HEAD"])
+@api_methods("GET", "HEAD")  # also served as /api/health: JSON errors
 def health(request):
     checks = {"database": database_check(), "redis": redis_check()}
     healthy = all(v in ("ok", "unavailable") for v in checks.values())

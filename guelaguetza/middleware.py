@@ -89,5 +89,11 @@ class ApiExceptionMiddleware:
     def process_exception(self, request, exception):
         if not request.path.startswith("/api"):
             return None
+        from guelaguetza.api import dbretry
+
+        if dbretry.connection_lost(exception):  # PostgreSQL went away: 503, not 500
+            logger.warning("database connection lost on %s", request.path)
+            dbretry.drop_connection()
+            return dbretry.unavailable()
         logger.exception("Unhandled error on %s", request.path)
         return JsonResponse(error_body(INTERNAL_ERROR), status=500)

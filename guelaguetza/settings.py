@@ -14,11 +14,33 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
+# The secrets `make run` generates once (scripts/ensure_secrets.py). Read after .env and
+# never over the environment: a value set there wins.
+SECRETS_FILE = Path(env("DJANGO_SECRETS_FILE", default=str(BASE_DIR / "var" / "secrets.env")))
+if SECRETS_FILE.is_file():
+    environ.Env.read_env(SECRETS_FILE)
 
 # --- Core ----------------------------------------------------------------------------
-# The default is for development only (32+ bytes: it also signs JWTs by default).
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-insecure-change-me-0123456789abcdef")
+# No default: a secret written in the repository would sign anyone's tokens (it also
+# signs JWTs unless JWT_SECRET is set). `make run` generates one; see the README.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+MIN_SECRET_LENGTH = 32
+
+
+def require_secret(name: str, value: str) -> str:
+    """Refuse to start on a missing, short or placeholder secret (HS256 keys shorter
+    than the hash are guessable offline from any one token)."""
+    if len(value) < MIN_SECRET_LENGTH or "change-me" in value.lower():
+        raise ImproperlyConfigured(
+            f"{name} must be set to a random value of at least {MIN_SECRET_LENGTH} "
+            "characters: `make run` generates one into var/secrets.env "
+            "(python3 scripts/ensure_secrets.py var/secrets.env DJANGO_SECRET_KEY JWT_SECRET)"
+        )
+    return value
+
+
+require_secret("DJANGO_SECRET_KEY", SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
 APP_VERSION = "1.0.0"
 
@@ -167,9 +189,13 @@ PASSWORD_HASHERS = [
     "accounts.hashers.RawBcryptPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-JWT_SECRET = env("JWT_SECRET", default=SECRET_KEY)
-JWT_ACCESS_SECRET = env("JWT_ACCESS_SECRET", default=JWT_SECRET)
-JWT_REFRESH_SECRET = env("JWT_REFRESH_SECRET", default=JWT_SECRET)
+JWT_SECRET = require_secret("JWT_SECRET", env("JWT_SECRET", default=SECRET_KEY))
+JWT_ACCESS_SECRET = require_secret(
+    "JWT_ACCESS_SECRET", env("JWT_ACCESS_SECRET", default=JWT_SECRET)
+)
+JWT_REFRESH_SECRET = require_secret(
+    "JWT_REFRESH_SECRET", env("JWT_REFRESH_SECRET", default=JWT_SECRET)
+)
 ACCESS_TOKEN_LIFETIME = env.int("ACCESS_TOKEN_LIFETIME", default=900)  # seconds [F22]
 REFRESH_TOKEN_LIFETIME = env.int("REFRESH_TOKEN_LIFETIME", default=7 * 24 * 3600)
 
@@ -200,7 +226,18 @@ RATE_LIMIT_BOOKINGS = env("RATE_LIMIT_BOOKINGS", default="20/min")
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # --- CORS (API.md 1.1) -------------------------------------------------------------------
-CORS_ORIGINS = env.list("CORS_ORIGINS", default=["https://guelaguetzaconnect.com"])
+# The default adds the front end's development servers (its own port 3000 and Vite's
+# 5173) so `make run` works with it out of the box; production sets its own list.
+CORS_ORIGINS = env.list(
+    "CORS_ORIGINS",
+    default=[
+        "https://guelaguetzaconnect.com",
+        "http://localhost:3000",
+        "http://127.0.0.1:3000",
+        "http://localhost:5173",
+        "http://127.0.0.1:5173",
+    ],
+)
 CORS_ALLOW_ALL_ORIGINS = DEBUG  # development reflects any origin
 CORS_ALLOWED_ORIGINS = CORS_ORIGINS
 CORS_ALLOW_CREDENTIALS = True

@@ -141,3 +141,20 @@ def test_too_many_query_fields_is_400_not_500(api_client):
     r = api_client.get(f"/api/events?{query}")
     assert r.status_code == 400
     assert r.json()["error"] == "Solicitud inválida"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "get"])
+@pytest.mark.parametrize("path", ["/api/no-such-thing", "/api/auth/nope", "/api"])
+def test_unknown_api_route_is_json_404_for_every_method_with_csrf_enforced(method, path):
+    # A browser-like client: Django's CSRF check on, no token, no cookie.
+    client = Client(enforce_csrf_checks=True)
+    body = {} if method == "get" else {"data": "{}", "content_type": "application/json"}
+    response = getattr(client, method)(path, **body)
+    _assert_api_error(response, 404, "Recurso no encontrado")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_wrong_method_on_api_health_is_json_405_with_csrf_enforced(method):
+    response = getattr(Client(enforce_csrf_checks=True), method)("/api/health")
+    _assert_api_error(response, 405, "Método no permitido")
+    assert set(response["Allow"].split(", ")) == {"GET", "HEAD"}

@@ -18,6 +18,7 @@ from experiences.services.catalogue import (
     slots_create,
 )
 from experiences.services.idempotency import booking_create_idempotent, idempotency_keys_purge
+from experiences.services.staff import booking_move_by_staff, bookings_delete_by_staff
 
 __all__ = [
     "booking_cancel",
@@ -25,7 +26,9 @@ __all__ = [
     "booking_confirm",
     "booking_create",
     "booking_create_idempotent",
+    "booking_move_by_staff",
     "bookings_cancel_by_staff",
+    "bookings_delete_by_staff",
     "bookings_expire_pending",
     "experience_create",
     "experience_delete",

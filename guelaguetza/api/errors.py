@@ -26,6 +26,7 @@ INVALID_JSON = "JSON inválido"
 VALIDATION_ERROR = "Error de validación"
 BAD_REQUEST = "Solicitud inválida"
 TOO_LARGE = "La solicitud es demasiado grande"
+SERVICE_UNAVAILABLE = "Servicio no disponible temporalmente. Intenta de nuevo en unos segundos."
 
 
 def error_body(message: str, *, details: list[dict] | None = None, **extra: Any) -> dict:
@@ -116,6 +117,14 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         message = _message_for(exc)
         return Response(error_body(message), status=exc.status_code, headers=headers)
 
+    from guelaguetza.api import dbretry  # imports this module
+
+    if dbretry.connection_lost(exc):
+        # API views retry or answer this themselves (guelaguetza.api.views); any other
+        # DRF view still gets the 503, not a 500, and the next request a new connection.
+        dbretry.drop_connection()
+        retry_after = {"Retry-After": str(dbretry.RETRY_AFTER_SECONDS)}
+        return Response(error_body(SERVICE_UNAVAILABLE), status=503, headers=retry_after)
     logger.exception("Unhandled error in %s", context.get("view"))
     return Response(error_body(INTERNAL_ERROR), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 

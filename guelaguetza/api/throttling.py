@@ -10,6 +10,11 @@ Fail-open: when Redis errors, the request is served and the failure counted in
 ``guelaguetza_rate_limit_errors_total``. A circuit breaker (the cache layer's class,
 its own instance: this is Django's cache connection) skips Redis for a few seconds
 after repeated failures, so a hung Redis does not add a socket timeout to every request.
+An outage logs one line per breaker transition (open, closed again), not a traceback
+per request; the failing calls' tracebacks are at DEBUG.
+
+The throttle runs before the permission check (guelaguetza.api.views.ApiViewMixin), so
+a client hammering a route it may not use is limited like any other.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from guelaguetza.api.errors import ApiError, error_body
-from guelaguetza.cache.breaker import CircuitBreaker
+from guelaguetza.cache.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +51,40 @@ rate_limited_total = Counter(
 )
 
 
-breaker = CircuitBreaker()
+class RateLimitBreaker(CircuitBreaker):
+    """The cache layer's breaker with the rate limiter's own log lines: the same
+    consecutive-failure transitions, each logged once, naming the error that caused it
+    (the base class's lines say "cache", which is another Redis client)."""
+
+    def failure(self, error: BaseException | None = None) -> None:
+        with self._lock:
+            self.failures += 1
+            opened = self.state is HALF_OPEN or (
+                self.state is CLOSED and self.failures >= int(settings.CACHE_BREAKER_FAILURES)
+            )
+            if opened:
+                self.state = OPEN
+                self._since = self.clock()
+        if opened:
+            logger.warning(
+                "rate limits: Redis unreachable (%s); requests served without limits, "
+                "next try in %.1f s",
+                f"{type(error).__name__}: {error}" if error else "failing",
+                self._reset_seconds(),
+            )
+
+    def success(self) -> None:
+        if self.failures == 0 and self.state is CLOSED:
+            return
+        with self._lock:
+            reopened = self.state is not CLOSED
+            self.state = CLOSED
+            self.failures = 0
+        if reopened:
+            logger.warning("rate limits: Redis answers again; limits enforced")
+
+
+breaker = RateLimitBreaker()
 
 
 def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
@@ -147,9 +185,10 @@ class ScopedRateThrottle(BaseThrottle):
             return True
         try:
             counts = self._hit(ident, checks)
-        except RedisError:
-            logger.warning("rate limit check failed; serving the request", exc_info=True)
-            breaker.failure()
+        except RedisError as exc:
+            # The breaker logs the outage once; a traceback per request would bury it.
+            logger.debug("rate limit check failed; serving the request", exc_info=True)
+            breaker.failure(exc)
             rate_limit_errors_total.inc()
             return True
         breaker.success()
