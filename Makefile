@@ -11,7 +11,7 @@ WEB_CONCURRENCY ?= 2
 # and empties it); one-off commands and tests keep their metrics in memory.
 MANAGE := env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/python manage.py
 
-.PHONY: run test lint format venv services migrate seed clean bench-deps bench-seed bench
+.PHONY: run test lint format venv services migrate seed clean bench-deps bench-seed bench bench-peer bench-hitpath
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
@@ -62,6 +62,16 @@ bench: bench-deps services
 	$(BIN)/python bench/cache_bench.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/redis_outage.py
+
+# The original backend's hit path rebuilt (Fastify 5 + ioredis 5 on Node 20), for
+# bench/hitpath.py only: installed from its lock file into bench/peer/node_modules
+# (git-ignored); never used by CI, `make test` or `make run`.
+bench-peer:
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20"; exit 1; }
+	cd bench/peer && npm ci --no-audit --no-fund --loglevel=error
+
+bench-hitpath: bench-peer venv services
+	$(BIN)/python bench/hitpath.py
 
 clean:
 	rm -rf $(VENV) var
