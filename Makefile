@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PORT ?= 3005
 WEB_CONCURRENCY ?= 2
-# prometheus_client's multiprocess directory belongs to gunicorn (scripts/start.sh sets
+# prometheus_client's multiprocess directory belongs to the server (scripts/start.sh sets
 # and empties it); one-off commands and tests keep their metrics in memory.
 MANAGE := env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/python manage.py
 
