@@ -73,8 +73,10 @@ def app_server(
     server: str = "granian",
     app: str = PROJECT_APP,
     wait_path: str = "/health",
+    log=None,
 ) -> Iterator[int]:
-    """The project (or ``app``) on a free loopback port, with its own metrics dir."""
+    """The project (or ``app``) on a free loopback port, with its own metrics dir; its
+    output goes to ``log`` (an open file) when given, else to this process's."""
     port = free_port()
     mdir = tempfile.mkdtemp(prefix="gc-bench-metrics-")
     env = {
@@ -96,7 +98,7 @@ def app_server(
         **env_overrides,
     }
     cmd = server_command(server, app, port, workers)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)
     try:
         wait_http(port, wait_path)
         yield port

@@ -3,7 +3,7 @@
     make bench-peer bench-deps        # once: the peer's node_modules, gunicorn, wrk below
     apt-get install wrk               # else the bench/_harness.py client is used
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/gc_bench REDIS_URL=redis://127.0.0.1:6379/8
-    .venv/bin/python bench/hitpath.py [--rounds 3] [--seconds 10] [--servers granian,gunicorn]
+    .venv/bin/python bench/hitpath.py [--rounds 3] [--seconds 10] [--servers "granian gunicorn"]
 
 Starts, on loopback: the peer (bench/peer: the original's hit path rebuilt, Fastify 5 +
 ioredis 5, one Node process), and per application server in --servers the project
@@ -199,7 +199,10 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32, help="wrk -c")
     ap.add_argument("--workers", type=int, default=2, help="server workers (WEB_CONCURRENCY)")
     ap.add_argument(
-        "--servers", default="granian", help=f"comma-separated, of {', '.join(SERVERS)}"
+        "--servers",
+        default="granian",
+        help=f"space-separated, each one of {', '.join(SERVERS)}, optionally with settings of "
+        "its own: 'granian granian:WEB_THREADS=4,ACCESS_LOG=true gunicorn'",
     )
     ap.add_argument("--client", choices=("auto", "wrk", "harness"), default="auto")
     ap.add_argument(
@@ -211,7 +214,7 @@ def main() -> None:
     )
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "hitpath.txt"))
     args = ap.parse_args()
-    servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    servers = args.servers.split()
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "harness"
@@ -233,17 +236,25 @@ def main() -> None:
     token = signed_in_token()
     raw: list[str] = []
 
+    # The servers' own output (their access logs, when on) goes to a file, as in production,
+    # not to this terminal.
+    server_log = ROOT / "bench" / "out" / "hitpath-servers.log"
+    server_log.parent.mkdir(parents=True, exist_ok=True)
+    lines.append(f"server output: {server_log.relative_to(ROOT)}")
     with contextlib.ExitStack() as stack:
+        log = stack.enter_context(server_log.open("w"))
         peer_port = stack.enter_context(peer(redis_url))
         targets: list[Target] = [Target("peer leaderboard", peer_port, LEADERBOARD)]
         size = None
         for server in servers:
+            kind, _, own = server.partition(":")
+            env = {**server_env, **dict(kv.split("=", 1) for kv in own.split(",") if kv)}
             project = stack.enter_context(
-                app_server(server_env, workers=args.workers, server=server)
+                app_server(env, workers=args.workers, server=kind, log=log)
             )
             bare = stack.enter_context(
                 app_server(
-                    server_env, workers=args.workers, server=server, app=BARE_APP, wait_path=BARE
+                    env, workers=args.workers, server=kind, app=BARE_APP, wait_path=BARE, log=log
                 )
             )
             for _ in range(2):  # miss, then hit: both cached before any measure
