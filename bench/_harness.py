@@ -46,6 +46,26 @@ def wait_http(port: int, path: str = "/health", timeout: float = 30.0) -> None:
 
 
 PROJECT_APP = "guelaguetza.wsgi:application"
+# port -> process group of the server started by app_server (for cpu_seconds)
+SERVER_GROUPS: dict[int, int] = {}
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(group: int) -> float:
+    """User + system CPU seconds of every live process of a process group (a server's
+    master and workers): what serving cost, whatever else runs on the machine."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group:  # pgrp; utime and stime follow at 11 and 12
+                total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
+
+
 SERVERS = ("granian", "gunicorn")
 
 
@@ -99,10 +119,12 @@ def app_server(
     }
     cmd = server_command(server, app, port, workers)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)
+    SERVER_GROUPS[port] = proc.pid  # start_new_session: the group is the master's pid
     try:
         wait_http(port, wait_path)
         yield port
     finally:
+        SERVER_GROUPS.pop(port, None)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -18,9 +18,11 @@ keep-alive) or, without wrk, bench/_harness.py's client (one connection per requ
   GET /api/gamification/me/stats (the top user's access token);
 - bare Django: GET /bare (constant bytes of a page's size).
 
-Prints req/s (median over rounds, and the range), p50/p99 (median over rounds) and the
-ratios project/peer, me-stats/peer and project/bare Django (medians of per-round
-ratios), and the command to reproduce; writes everything, with each raw wrk output, to
+Prints req/s (median over rounds, and the range), p50/p99 (median over rounds), the
+servers' CPU time per request (all their processes, from /proc: on a shared machine it
+moves far less than req/s) and the ratios project/peer, me-stats/peer and project/bare
+Django (medians of per-round ratios, by req/s and by CPU per request), and the command
+to reproduce; writes everything, with each raw wrk output, to
 bench/results/hitpath.txt (--out). It asserts nothing.
 """
 
@@ -48,9 +50,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guelaguetza.settings")
 
 from bench._harness import (
     ROOT,
+    SERVER_GROUPS,
     SERVERS,
     Req,
     app_server,
+    cpu_seconds,
     free_port,
     percentile,
     run_load,
@@ -82,10 +86,12 @@ def peer(redis_url: str):
     port = free_port()
     env = {**os.environ, "PORT": str(port), "REDIS_URL": redis_url, "PEER_KEY_PREFIX": PEER_PREFIX}
     proc = subprocess.Popen(["node", "server.js"], cwd=PEER_DIR, env=env, start_new_session=True)
+    SERVER_GROUPS[port] = proc.pid
     try:
         wait_http(port, "/metrics")
         yield port
     finally:
+        SERVER_GROUPS.pop(port, None)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=15)
@@ -141,6 +147,21 @@ def _ms(text: str) -> float:
     return float(number) * _UNIT[unit]
 
 
+def measured(run):
+    """``run`` plus the server's CPU time per request: on this shared machine req/s moves
+    with the other processes' load, CPU per request much less."""
+
+    def wrapper(target: Target, seconds: float, threads: int, connections: int) -> dict:
+        group = SERVER_GROUPS[target.port]
+        before = cpu_seconds(group)
+        result = run(target, seconds, threads, connections)
+        used = cpu_seconds(group) - before
+        result["cpu_us"] = used / result["requests"] * 1e6 if result["requests"] else float("nan")
+        return result
+
+    return wrapper
+
+
 def run_wrk(target: Target, seconds: float, threads: int, connections: int) -> dict:
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
     if target.token:
@@ -151,6 +172,7 @@ def run_wrk(target: Target, seconds: float, threads: int, connections: int) -> d
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)$", out, re.MULTILINE)
     return {
+        "requests": int(re.search(r"(\d+) requests in", out)[1]),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
         "p50_ms": _ms(latency["50"]),
         "p99_ms": _ms(latency["99"]),
@@ -169,6 +191,7 @@ def run_harness(target: Target, seconds: float, threads: int, connections: int) 
     n = len(result.latencies_ms)
     bad = sum(v for k, v in result.statuses.items() if not 200 <= k < 400)
     return {
+        "requests": n,
         "rps": n / result.elapsed if result.elapsed else 0.0,
         "p50_ms": percentile(result.latencies_ms, 50),
         "p99_ms": percentile(result.latencies_ms, 99),
@@ -183,11 +206,20 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def ratio_line(label: str, top: Target, bottom: Target) -> tuple[str, float]:
-    per_round = [a["rps"] / b["rps"] for a, b in zip(top.runs, bottom.runs, strict=True)]
+def ratio_line(label: str, top: Target, bottom: Target) -> tuple[str, float, float]:
+    """req/s of ``top`` over ``bottom`` (median of the per-round ratios), and the same
+    from server CPU per request (bottom's CPU/request over top's: what the ratio of
+    req/s would be if each server had the machine to itself and were CPU-bound)."""
+    pairs = list(zip(top.runs, bottom.runs, strict=True))
+    per_round = [a["rps"] / b["rps"] for a, b in pairs]
+    by_cpu = median([b["cpu_us"] / a["cpu_us"] for a, b in pairs])
     value = median(per_round)
     spread = ", ".join(f"{r:.2f}" for r in per_round)
-    return f"{label:<44} {value:5.2f}x  (rounds: {spread})", value
+    return (
+        f"{label:<52} {value:5.2f}x  (rounds: {spread});  by CPU/request {by_cpu:5.2f}x",
+        value,
+        by_cpu,
+    )
 
 
 def main() -> None:
@@ -218,7 +250,7 @@ def main() -> None:
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "harness"
-    run = run_wrk if client == "wrk" else run_harness
+    run = measured(run_wrk if client == "wrk" else run_harness)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     server_env = {"CACHE_ENABLED": "true", **dict(args.env)}
 
@@ -280,25 +312,29 @@ def main() -> None:
                 target.runs.append(result)
                 line = (
                     f"round {round_ + 1} {target.name:<32} {result['rps']:9.1f} req/s  "
-                    f"p50 {result['p50_ms']:6.2f}  p99 {result['p99_ms']:6.2f} ms"
+                    f"p50 {result['p50_ms']:6.2f}  p99 {result['p99_ms']:6.2f} ms  "
+                    f"server CPU {result['cpu_us']:6.0f} us/req"
                 )
                 if result["non_2xx"] or result["socket_errors"]:
                     line += f"  non-2xx {result['non_2xx']} socket errors {result['socket_errors']}"
                 print(line, flush=True)
+                lines.append(line)
                 raw.append(f"--- round {round_ + 1}: {target.name}\n{result['raw']}")
                 time.sleep(1)
 
     # Runs are stored by target in round order, whatever order they ran in.
     table = [
         "",
-        f"{'target':<34} {'req/s (median)':>14}  {'range':>17}  {'p50':>6}  {'p99 ms':>6}",
+        f"{'target':<46} {'req/s (median)':>14}  {'range':>17}  {'p50':>6}  {'p99 ms':>6}"
+        f"  {'server CPU us/req':>17}",
     ]
     for t in targets:
         rps = [r["rps"] for r in t.runs]
         table.append(
-            f"{t.name:<34} {median(rps):14,.0f}  {min(rps):7,.0f}-{max(rps):<9,.0f}  "
+            f"{t.name:<46} {median(rps):14,.0f}  {min(rps):7,.0f}-{max(rps):<9,.0f}  "
             f"{median([r['p50_ms'] for r in t.runs]):6.2f}  "
-            f"{median([r['p99_ms'] for r in t.runs]):6.2f}"
+            f"{median([r['p99_ms'] for r in t.runs]):6.2f}  "
+            f"{median([r['cpu_us'] for r in t.runs]):17.0f}"
         )
     table.append("")
     peer_t = targets[0]
@@ -315,20 +351,19 @@ def main() -> None:
             (f"{server}: project leaderboard / bare Django", lb, bare),
             (f"{server}: bare Django / peer", bare, peer_t),
         ):
-            text, value = ratio_line(label, top, bottom)
+            text, value, by_cpu = ratio_line(label, top, bottom)
             table.append(text)
-            summary[label] = round(value, 3)
+            summary[label] = {"rps": round(value, 3), "cpu": round(by_cpu, 3)}
     if len(servers) > 1:
         first = servers[0]
         for other in servers[1:]:
             for name in ("project leaderboard", "project me/stats", "bare Django"):
-                text, value = ratio_line(
-                    f"{name}: {first} / {other}",
-                    by_name[f"{first}: {name}"],
-                    by_name[f"{other}: {name}"],
+                label = f"{name}: {first} / {other}"
+                text, value, by_cpu = ratio_line(
+                    label, by_name[f"{first}: {name}"], by_name[f"{other}: {name}"]
                 )
                 table.append(text)
-                summary[f"{name}: {first} / {other}"] = round(value, 3)
+                summary[label] = {"rps": round(value, 3), "cpu": round(by_cpu, 3)}
     print("\n".join(table))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
