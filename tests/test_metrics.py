@@ -291,3 +291,9 @@ def test_a_scrape_drops_the_live_gauges_of_workers_that_are_gone(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [f"counter_{gone.pid}.db", f"counter_{os.getpid()}.db", f"gauge_livesum_{os.getpid()}.db"]
     )
+
+
+def test_a_request_served_before_url_resolution_is_labelled_by_the_route_it_names(rf):
+    request = rf.get("/api/gamification/leaderboard")
+    request.gc_route = "/api/gamification/leaderboard"  # set by a layer before the resolver
+    assert route_label(request) == "/api/gamification/leaderboard"

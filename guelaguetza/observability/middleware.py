@@ -32,6 +32,11 @@ def route_label(request) -> str:
     """The URL pattern that served the request, ids as ``:id``:
     ``/api/bookings/experiences/:id/slots``. Unknown paths share one label so a scan
     of random URLs cannot blow up the metric's cardinality."""
+    # A hit answered before URL resolution (the hit-path layer in front of the resolver)
+    # names its route template itself.
+    served = getattr(request, "gc_route", None)
+    if served is not None:
+        return served
     match = getattr(request, "resolver_match", None)
     if match is None or not match.route or match.url_name == "api-not-found":
         return UNMATCHED
