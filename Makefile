@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PORT ?= 3005
 WEB_CONCURRENCY ?= 2
-# prometheus_client's multiprocess directory belongs to gunicorn (scripts/start.sh sets
+# prometheus_client's multiprocess directory belongs to the server (scripts/start.sh sets
 # and empties it); one-off commands and tests keep their metrics in memory.
 MANAGE := env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/python manage.py
 
@@ -17,7 +17,7 @@ MANAGE := env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/python manage.py
 SECRETS_FILE := var/secrets.env
 SECRET_NAMES := DJANGO_SECRET_KEY JWT_SECRET
 
-.PHONY: run test lint format venv services secrets migrate seed superuser clean bench-deps bench-seed bench
+.PHONY: run test lint format venv services secrets migrate seed superuser clean bench-deps bench-seed bench bench-peer bench-hitpath
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
@@ -77,6 +77,16 @@ bench: bench-deps services secrets
 	$(BIN)/python bench/cache_bench.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/redis_outage.py
+
+# The original backend's hit path rebuilt (Fastify 5 + ioredis 5 on Node 20), for
+# bench/hitpath.py only: installed from its lock file into bench/peer/node_modules
+# (git-ignored); never used by CI, `make test` or `make run`.
+bench-peer:
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20"; exit 1; }
+	cd bench/peer && npm ci --no-audit --no-fund --loglevel=error
+
+bench-hitpath: bench-peer venv services
+	$(BIN)/python bench/hitpath.py
 
 clean:
 	rm -rf $(VENV) var

@@ -1,4 +1,4 @@
-"""Shared pieces of the load benchmarks: a gunicorn to drive, a load loop, /metrics.
+"""Shared pieces of the load benchmarks: an app server to drive, a load loop, /metrics.
 
 Everything runs on loopback, bounded in time and request count, and stops by itself.
 The servers are started here with explicit environments (cache on/off, a private Redis),
@@ -42,12 +42,61 @@ def wait_http(port: int, path: str = "/health", timeout: float = 30.0) -> None:
             if conn.getresponse().status < 600:
                 return
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn on port {port} did not answer {path} in {timeout}s")
+    raise RuntimeError(f"the server on port {port} did not answer {path} in {timeout}s")
+
+
+PROJECT_APP = "guelaguetza.wsgi:application"
+# port -> process group of the server started by app_server (for cpu_seconds)
+SERVER_GROUPS: dict[int, int] = {}
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(group: int) -> float:
+    """User + system CPU seconds of every live process of a process group (a server's
+    master and workers): what serving cost, whatever else runs on the machine."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group:  # pgrp; utime and stime follow at 11 and 12
+                total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
+
+
+SERVERS = ("granian", "gunicorn")
+
+
+def server_command(server: str, app: str, port: int, workers: int) -> list[str]:
+    """The command serving ``app`` on a loopback port. granian goes through
+    scripts/start.sh, so the bench runs exactly what `make run` and the image run;
+    gunicorn (sync workers, bench/gunicorn.conf.py) is there for comparison only."""
+    if server == "granian":
+        return ["bash", str(ROOT / "scripts" / "start.sh")]
+    if server == "gunicorn":
+        return [
+            PYTHON, "-m", "gunicorn", app,
+            "--config", str(ROOT / "bench" / "gunicorn.conf.py"),
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--error-logfile", "-", "--log-level", "warning",
+        ]  # fmt: skip
+    raise ValueError(f"unknown server {server!r} (one of {SERVERS})")
 
 
 @contextlib.contextmanager
-def gunicorn(env_overrides: dict[str, str], *, workers: int = 2) -> Iterator[int]:
-    """A gunicorn of the project on a free loopback port, with its own metrics dir."""
+def app_server(
+    env_overrides: dict[str, str],
+    *,
+    workers: int = 2,
+    server: str = "granian",
+    app: str = PROJECT_APP,
+    wait_path: str = "/health",
+    log=None,
+) -> Iterator[int]:
+    """The project (or ``app``) on a free loopback port, with its own metrics dir; its
+    output goes to ``log`` (an open file) when given, else to this process's."""
     port = free_port()
     mdir = tempfile.mkdtemp(prefix="gc-bench-metrics-")
     env = {
@@ -56,22 +105,26 @@ def gunicorn(env_overrides: dict[str, str], *, workers: int = 2) -> Iterator[int
         "PROMETHEUS_MULTIPROC_DIR": mdir,
         "DJANGO_DEBUG": "false",
         "LOG_LEVEL": "WARNING",
-        # No access log: formatting one line per request is ~10 % of a constant-bytes
-        # request's CPU here; in production the proxy in front usually logs instead.
-        "GUNICORN_ACCESS_LOG": "",
+        "SERVER_LOG_LEVEL": "warning",
+        # No access log: formatting one line per request is ~7-10 % of a cached read's
+        # CPU here; in production the proxy in front usually logs instead.
+        "ACCESS_LOG": "false",
+        # scripts/start.sh's settings
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "WSGI_APP": app,
+        "VENV_BIN": str(Path(PYTHON).parent),
         **env_overrides,
     }
-    cmd = [
-        PYTHON, "-m", "gunicorn", "guelaguetza.wsgi:application",
-        "--config", str(ROOT / "gunicorn.conf.py"),
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--error-logfile", "-", "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    cmd = server_command(server, app, port, workers)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)
+    SERVER_GROUPS[port] = proc.pid  # start_new_session: the group is the master's pid
     try:
-        wait_http(port)
+        wait_http(port, wait_path)
         yield port
     finally:
+        SERVER_GROUPS.pop(port, None)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         try:

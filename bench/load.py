@@ -3,10 +3,11 @@
     .venv/bin/python bench/load.py [--seconds 20] [--warmup 60] [--procs 1] [--threads 4]
 
 Needs seeded data (`manage.py seed_demo --users 100000 --events 1000 --experiences 500`
-for the README figures). Starts its own gunicorn twice on loopback (CACHE_ENABLED=true,
-then false; rate limits off), drives a Zipf-skewed mix of anonymous and signed-in reads
-with ~2% writes, and reads hit rate and DB queries per request from /metrics. Writes a
-JSON file and a PNG chart to bench/out/. It prints figures; it asserts nothing.
+for the README figures). Starts its own app server (scripts/start.sh) twice on loopback
+(CACHE_ENABLED=true, then false; rate limits off), drives a Zipf-skewed mix of anonymous
+and signed-in reads with ~2% writes, and reads hit rate and DB queries per request from
+/metrics. Writes a JSON file and a PNG chart to bench/out/. It prints figures; it
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from bench._harness import (
     ROOT,
     PhaseResult,
     Req,
+    app_server,
     delta,
-    gunicorn,
     run_load,
     scrape,
     summary,
@@ -317,7 +318,7 @@ def main() -> None:
     )
     ap.add_argument("--procs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    ap.add_argument("--workers", type=int, default=2, help="server workers")
     ap.add_argument("--signed-in", type=int, default=200, help="distinct signed-in users")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out"))
     ap.add_argument(
@@ -336,12 +337,12 @@ def main() -> None:
     print(
         f"data: {len(fx['users'])} users sampled, {len(fx['events'])} events, "
         f"{len(fx['experiences'])} experiences; clients {args.procs}x{args.threads}, "
-        f"gunicorn workers {args.workers}, {args.seconds:.0f}s per phase after {args.warmup:.0f}s"
+        f"granian workers {args.workers}, {args.seconds:.0f}s per phase after {args.warmup:.0f}s"
     )
     results: dict[str, dict] = {}
     bench_env = {"BENCH_ENDPOINTS_ENABLED": "true", **dict(args.env)}
     short = argparse.Namespace(**{**vars(args), "warmup": min(args.warmup, 5.0)})
-    with gunicorn({**bench_env, "CACHE_ENABLED": "true"}, workers=args.workers) as port:
+    with app_server({**bench_env, "CACHE_ENABLED": "true"}, workers=args.workers) as port:
         results.update(
             measure(
                 port,
@@ -355,7 +356,7 @@ def main() -> None:
         # window longer than the shortest TTL (every statement counted, health checks too).
         steady = argparse.Namespace(**{**vars(args), "seconds": args.steady, "warmup": 5.0})
         results.update(measure(port, {"reads cached": make_mix(fx, write_share=0.0)}, steady))
-    with gunicorn({**bench_env, "CACHE_ENABLED": "false"}, workers=args.workers) as port:
+    with app_server({**bench_env, "CACHE_ENABLED": "false"}, workers=args.workers) as port:
         results.update(measure(port, {"leaderboard uncached": leaderboard_only}, short))
         results.update(measure(port, {"mix uncached": mix}, short))
         results.update(measure(port, {"reads uncached": make_mix(fx, write_share=0.0)}, short))

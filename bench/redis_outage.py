@@ -3,11 +3,12 @@
     .venv/bin/python bench/redis_outage.py [--seconds 10] [--procs 2] [--threads 4]
 
 Starts a private redis-server on a spare loopback port (never the shared one) and a
-gunicorn of the project using it, drives the festival read mix of bench/load.py, and:
-kills Redis (SIGKILL), restarts it, hangs it (SIGSTOP), resumes it (SIGCONT). Reports
-per phase: 5xx (must be 0), p50/p99, p99 added over the cached baseline and over the
-same mix with the cache switched off (what a dead cache can at best cost: the breaker
-turns the cache off), and how long the hit rate takes to recover after Redis returns.
+granian (scripts/start.sh) of the project using it, drives the festival read mix of
+bench/load.py, and: kills Redis (SIGKILL), restarts it, hangs it (SIGSTOP), resumes it
+(SIGCONT). Reports per phase: 5xx (must be 0), p50/p99, p99 added over the cached
+baseline and over the same mix with the cache switched off (what a dead cache can at
+best cost: the breaker turns the cache off), and how long the hit rate takes to recover
+after Redis returns.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guelaguetza.settings")
 from bench._harness import (
     ROOT,
     PhaseResult,
+    app_server,
     delta,
     free_port,
-    gunicorn,
     percentile,
     run_load,
     scrape,
@@ -185,13 +186,13 @@ def main() -> None:
     redis_srv = PrivateRedis()
     # The cache-off server runs beside the drill's, idle but for the windows that
     # measure it next to a phase of the drill.
-    with gunicorn({"CACHE_ENABLED": "false"}, workers=args.workers) as ref_port:
+    with app_server({"CACHE_ENABLED": "false"}, workers=args.workers) as ref_port:
         run_load(ref_port, mix, seconds=3, procs=args.procs, threads=args.threads)
         results["uncached reference"] = phase(ref_port, mix, args, "uncached reference")
         redis_srv.start()
         try:
             env = {"CACHE_ENABLED": "true", "REDIS_URL": f"redis://127.0.0.1:{redis_srv.port}/0"}
-            with gunicorn(env, workers=args.workers) as port:
+            with app_server(env, workers=args.workers) as port:
                 run_load(port, mix, seconds=5, procs=args.procs, threads=args.threads)
                 base = results["baseline (cached)"] = phase(port, mix, args, "baseline (cached)")
                 redis_srv.kill()

@@ -1,79 +1,78 @@
-"""Project middleware: the guelaguetza_http_* metrics and JSON errors outside DRF."""
+"""Project middleware: the admin-only inner stack and JSON errors outside DRF.
+
+Request metrics live in guelaguetza/observability/middleware.py.
+"""
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
-import time
 
+from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import JsonResponse
-from django_prometheus import middleware as prometheus
+from django.utils.module_loading import import_string
 
-from guelaguetza import metrics
 from guelaguetza.api.errors import INTERNAL_ERROR, error_body
 
 logger = logging.getLogger(__name__)
 
-_GROUP = re.compile(r"\(\?P<\w+>[^)]*\)|<(?:\w+:)?\w+>")
-UNMATCHED = "unmatched"
-# The method label takes these values only: a client may send any token as the method,
-# and every new value would be a new time series (the values django-prometheus keeps).
-METHODS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
-)
-INVALID_METHOD = "<invalid method>"
 
+class AdminOnlyMiddleware:
+    """Runs settings.ADMIN_MIDDLEWARE (sessions, CSRF, auth, messages, clickjacking,
+    WhiteNoise) only for paths under settings.ADMIN_MIDDLEWARE_PATHS (/admin/, /static/).
 
-def method_label(method: str) -> str:
-    return method if method in METHODS else INVALID_METHOD
-
-
-def route_label(request) -> str:
-    """The URL pattern that served the request, ids as ``:id``:
-    ``/api/bookings/experiences/:id/slots``. Unknown paths share one label so a scan
-    of random URLs cannot blow up the metric's cardinality."""
-    served = getattr(request, "gc_route", None)  # a hit of guelaguetza.api.cached
-    if served is not None:
-        return served
-    match = getattr(request, "resolver_match", None)
-    if match is None or not match.route or match.url_name == "api-not-found":
-        return UNMATCHED
-    return _label(match.route)
-
-
-@functools.cache
-def _label(route: str) -> str:
-    # Once per URL pattern (a fixed set) rather than a regex substitution per request.
-    return "/" + _GROUP.sub(":id", route.replace("^", "").replace("$", "")).lstrip("/")
-
-
-class HttpMetricsMiddleware:
-    """Fills guelaguetza_http_requests_total and _duration_seconds (API.md 8)."""
+    API requests never use a session, a CSRF cookie or Django's login, and paying for
+    six middleware on each of them is most of what a cache hit costs (docs: README
+    "Performance"). The inner stack is built the way Django builds settings.MIDDLEWARE,
+    and this middleware forwards Django's process_view/process_exception hooks to it
+    (CsrfViewMiddleware checks the token in process_view), so for the admin the result
+    is the stack it had when these middleware were listed in settings.MIDDLEWARE.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.prefixes = tuple(settings.ADMIN_MIDDLEWARE_PATHS)
+        self.view_hooks = []
+        self.exception_hooks = []
+        handler = get_response
+        for path in reversed(settings.ADMIN_MIDDLEWARE):
+            try:
+                instance = import_string(path)(handler)
+            except MiddlewareNotUsed:
+                continue
+            if hasattr(instance, "process_view"):
+                self.view_hooks.insert(0, instance.process_view)
+            if hasattr(instance, "process_exception"):
+                self.exception_hooks.append(instance.process_exception)
+            handler = convert_exception_to_response(instance)
+        self.inner = handler
+
+    def _is_admin(self, request) -> bool:
+        return request.path_info.startswith(self.prefixes)
 
     def __call__(self, request):
-        start = time.perf_counter()
-        response = self.get_response(request)
-        route = route_label(request)
-        method = method_label(request.method)
-        metrics.http_request_duration_seconds.labels(method, route).observe(
-            time.perf_counter() - start
-        )
-        metrics.http_requests_total.labels(method, route, str(response.status_code)).inc()
-        return response
+        if self._is_admin(request):
+            return self.inner(request)
+        return self.get_response(request)
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not self._is_admin(request):
+            return None
+        for hook in self.view_hooks:
+            response = hook(request, view_func, view_args, view_kwargs)
+            if response is not None:
+                return response
+        return None
 
-class PrometheusAfterMiddleware(prometheus.PrometheusAfterMiddleware):
-    """django-prometheus's, with its one unbounded label bounded: its latency-by-view
-    histogram takes request.method verbatim where its other metrics bound it."""
-
-    def label_metric(self, metric, request, response=None, **labels):
-        if "method" in labels:
-            labels["method"] = method_label(labels["method"])
-        return super().label_metric(metric, request, response, **labels)
+    def process_exception(self, request, exception):
+        if not self._is_admin(request):
+            return None
+        for hook in self.exception_hooks:
+            response = hook(request, exception)
+            if response is not None:
+                return response
+        return None
 
 
 class ApiExceptionMiddleware:

@@ -3,13 +3,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from guelaguetza import bench_views, handlers, health, metrics_view
+from guelaguetza import handlers, health
+from guelaguetza.observability import views as observability
 
 urlpatterns = [
     path("", health.root, name="root"),
     path("health", health.health, name="health"),
     path("api/health", health.health, name="api-health"),  # F21: the UI sends HEAD here
-    path("metrics", metrics_view.metrics, name="metrics"),
+    path("metrics", observability.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -21,6 +22,9 @@ urlpatterns = [
     path("api/", include("experiences.urls")),
 ]
 if settings.BENCH_ENDPOINTS_ENABLED:
+    # Bench-only views live in bench/, outside the product package; imported only here.
+    from bench import views as bench_views
+
     urlpatterns.append(path("api/bench/floor", bench_views.floor, name="bench-floor"))
 urlpatterns += [
     # Anything else under /api: the JSON 404 even with DEBUG on (no HTML debug page).

@@ -131,7 +131,7 @@ def test_rate_limits_apply_to_hits(api_client, settings):
 
 @pytest.mark.django_db
 def test_hits_are_counted_under_their_route_template(api_client):
-    from guelaguetza import metrics
+    from guelaguetza.observability import metrics
 
     UserStatsFactory(xp=10)
     api_client.get(BOARD)

@@ -1,8 +1,9 @@
-"""/metrics (API.md 8): request metrics, DB gauges, METRICS_TOKEN, multiprocess mode."""
+"""/metrics (API.md 8): request metrics, DB gauges, METRICS_TOKEN, multiprocess mode under
+the application server (scripts/start.sh), graceful restarts."""
 
+import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,12 +18,14 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from django.urls import include, path
+from prometheus_client.mmap_dict import MmapedDict
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from guelaguetza.api.routers import router
-from guelaguetza.middleware import route_label
+from guelaguetza.observability.middleware import route_label
+from guelaguetza.observability.views import forget_dead_workers
 from tests.factories import BookingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +101,9 @@ def test_metrics_show_request_metrics_after_a_request(api_client):
     )
     assert after == before + 1
     assert "guelaguetza_http_request_duration_seconds_bucket" in text
-    assert "django_http_requests_total_by_method_total" in text  # django-prometheus
+    assert "django_db_execute_total" in text  # django-prometheus keeps the DB metrics
+    # One request-metrics middleware: django-prometheus's request families are not there.
+    assert "django_http_" not in text
     assert "guelaguetza_process_resident_memory_bytes" in text
 
 
@@ -149,7 +154,7 @@ def test_metrics_token_is_required_when_set(api_client):
     assert api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").status_code == 200
 
 
-# --- gunicorn, 2 workers, multiprocess mode ------------------------------------------------
+# --- the application server (scripts/start.sh: granian, 2 workers), multiprocess mode -------
 
 
 def _free_port() -> int:
@@ -163,13 +168,26 @@ def _get(url: str) -> bytes:
         return response.read()
 
 
+def _workers(pid: int) -> set[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(child) for child in children.read_text().split()}
+
+
+def _wait_until(condition, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 @pytest.fixture
-def gunicorn_server(tmp_path):
-    """gunicorn (2 workers) on a spare port against the test database."""
+def app_server(tmp_path):
+    """`scripts/start.sh` (what `make run` and the image run) on a spare port against the
+    test database: (base url, the server's pid, its multiprocess directory)."""
     port = _free_port()
     metrics_dir = tmp_path / "prom"
-    metrics_dir.mkdir()
-    access_log = tmp_path / "access.log"
     db = settings.DATABASES["default"]
     env = {
         **os.environ,
@@ -178,12 +196,14 @@ def gunicorn_server(tmp_path):
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "RATE_LIMITS_ENABLED": "false",
         "METRICS_TOKEN": "",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "ACCESS_LOG": "false",
+        "VENV_BIN": str(Path(sys.executable).parent),
     }
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
     proc = subprocess.Popen(
-        [gunicorn, "-c", "gunicorn.conf.py", "guelaguetza.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(U)s"],
+        ["bash", "scripts/start.sh"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -195,9 +215,9 @@ def gunicorn_server(tmp_path):
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
+                    raise RuntimeError("the app server did not start") from None
                 time.sleep(0.2)
-        yield base, access_log
+        yield base, proc.pid, metrics_dir
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -207,23 +227,28 @@ def gunicorn_server(tmp_path):
             proc.wait()
 
 
-def _pids_serving(access_log: Path, path: str) -> set[str]:
-    if not access_log.exists():
-        return set()
-    lines = access_log.read_text().splitlines()
-    return {line.split()[0] for line in lines if line.endswith(" " + path)}
+def _health_by_pid(metrics_dir: Path) -> dict[int, float]:
+    """guelaguetza_http_requests_total{route="/health"} as each worker's file holds it."""
+    found = {}
+    for file in metrics_dir.glob("counter_*.db"):
+        pid = int(file.stem.rsplit("_", 1)[1])
+        for key, value, _, _ in MmapedDict.read_all_values_from_file(str(file)):
+            _, name, labels, _ = json.loads(key)  # metric, sample name, labels, help
+            if name == "guelaguetza_http_requests_total" and labels.get("route") == "/health":
+                found[pid] = found.get(pid, 0.0) + value
+    return found
 
 
-def test_metrics_of_two_gunicorn_workers_add_up_in_one_scrape(gunicorn_server):
-    base, access_log = gunicorn_server
+def test_the_server_runs_web_concurrency_workers_whose_metrics_add_up(app_server):
+    base, pid, metrics_dir = app_server
+    assert len(_workers(pid)) == 2  # WEB_CONCURRENCY
     sent = 0
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        # Concurrent batches until the access log shows both workers served /health.
-        while len(_pids_serving(access_log, "/health")) < 2 and sent < 400:
-            list(pool.map(lambda _: _get(base + "/health"), range(20)))
-            sent += 20
-            time.sleep(0.1)  # the access log is written after the response
-    assert len(_pids_serving(access_log, "/health")) == 2
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        # Concurrent batches until both workers' files hold /health samples.
+        while len(_health_by_pid(metrics_dir)) < 2 and sent < 2000:
+            list(pool.map(lambda _: _get(base + "/health"), range(40)))
+            sent += 40
+    assert set(_health_by_pid(metrics_dir)) == _workers(pid)
     text = _get(base + "/metrics").decode()
     total = sample(
         text, "guelaguetza_http_requests_total", method="GET", route="/health", status_code="200"
@@ -232,3 +257,43 @@ def test_metrics_of_two_gunicorn_workers_add_up_in_one_scrape(gunicorn_server):
     # Scrape-time collectors of the default registry are there too (cache layer).
     assert "cache_hit_rate" in text
     assert "guelaguetza_total_users_count" in text
+
+
+def test_sighup_replaces_the_workers_while_the_server_keeps_answering(app_server):
+    base, pid, _ = app_server
+    before = _workers(pid)
+    _get(base + "/health")
+    os.kill(pid, signal.SIGHUP)
+    answered = 0
+
+    def replaced() -> bool:
+        nonlocal answered
+        _get(base + "/health")  # raises if a request is refused during the restart
+        answered += 1
+        workers = _workers(pid)
+        return len(workers) == 2 and not workers & before
+
+    assert _wait_until(replaced, seconds=40)
+    assert answered > 1
+    text = _get(base + "/metrics").decode()
+    # The counters of the replaced workers stay in the aggregate (a counter never drops).
+    assert sample(text, "guelaguetza_http_requests_total", route="/health") >= answered + 1
+
+
+def test_a_scrape_drops_the_live_gauges_of_workers_that_are_gone(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    for pid in (gone.pid, os.getpid()):
+        (tmp_path / f"gauge_livesum_{pid}.db").write_bytes(b"")
+        (tmp_path / f"counter_{pid}.db").write_bytes(b"")
+
+    assert forget_dead_workers(str(tmp_path)) == [gone.pid]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"counter_{gone.pid}.db", f"counter_{os.getpid()}.db", f"gauge_livesum_{os.getpid()}.db"]
+    )
+
+
+def test_a_request_served_before_url_resolution_is_labelled_by_the_route_it_names(rf):
+    request = rf.get("/api/gamification/leaderboard")
+    request.gc_route = "/api/gamification/leaderboard"  # set by a layer before the resolver
+    assert route_label(request) == "/api/gamification/leaderboard"

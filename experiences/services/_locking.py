@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 from experiences.errors import concurrency_error
-from guelaguetza import metrics
+from guelaguetza.observability import metrics
 
 T = TypeVar("T")
 

@@ -31,10 +31,10 @@ from experiences.models import (
 )
 from experiences.services._locking import VersionConflict, with_retries
 from gamification.services import BOOKING_COMPLETED_XP, rewards_after_commit
-from guelaguetza import metrics
 from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache
 from guelaguetza.ids import possible_id
+from guelaguetza.observability import metrics
 
 logger = logging.getLogger(__name__)
 

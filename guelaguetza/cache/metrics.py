@@ -137,6 +137,6 @@ class CacheCollector:
 
 
 # In multiprocess mode the /metrics view adds this collector to its registry too
-# (metrics_view._scrape_time_collectors), so the gauges appear exactly once.
+# (observability.views._scrape_time_collectors), so the gauges appear exactly once.
 collector = CacheCollector()
 REGISTRY.register(collector)

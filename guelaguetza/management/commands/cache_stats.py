@@ -1,6 +1,6 @@
 """``manage.py cache_stats``: hits, misses, errors and hit rate per service.
 
-Counters live in the processes that serve requests. Under gunicorn they are in
+Counters live in the processes that serve requests. Under the server they are in
 PROMETHEUS_MULTIPROC_DIR, which this command reads when that variable is set (same as
 /metrics); ``--url`` reads a running server's /metrics page instead. Without either it
 can only show this process's own (empty) counters, and says so.

@@ -1,18 +1,15 @@
-"""gunicorn settings for `make run` (scripts/start.sh) and the Docker image.
+"""gunicorn (sync workers) settings, for bench/hitpath.py's server comparison only: the
+project runs under granian (scripts/start.sh; README "Performance" says why).
 
-Environment: PORT (3005), WEB_CONCURRENCY (2 workers), GUNICORN_TIMEOUT (30 s),
-GUNICORN_ACCESS_LOG ("-"; empty: none),
-PROMETHEUS_MULTIPROC_DIR (set by scripts/start.sh: metrics of every worker in one scrape).
+Environment: WEB_CONCURRENCY (2 workers), ACCESS_LOG (false), PROMETHEUS_MULTIPROC_DIR.
 """
 
 import os
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '3005')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = 30
 graceful_timeout = 10
-# GUNICORN_ACCESS_LOG: "-" (stdout, the default), a file path, or empty for none.
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+accesslog = "-" if os.environ.get("ACCESS_LOG", "false").lower() == "true" else None
 errorlog = "-"
 # Workers import the app themselves (no preload): each opens its own DB and Redis
 # connections and its own prometheus_client multiprocess files.

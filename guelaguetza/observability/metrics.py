@@ -1,8 +1,8 @@
-"""The original app's ``guelaguetza_*`` business metrics (API.md 8), defined once.
+"""The original app's ``guelaguetza_*`` metrics (API.md 8), defined once.
 
 prometheus_client objects are multiprocess-safe when PROMETHEUS_MULTIPROC_DIR is set
-before import (scripts/start.sh does it for gunicorn). The database gauges are not
-here: they are computed at scrape time by the /metrics view's collector.
+before import (scripts/start.sh sets it for the server's workers). The database gauges
+are not here: they are computed at scrape time by the /metrics view's collector.
 """
 
 from prometheus_client import Counter, Histogram

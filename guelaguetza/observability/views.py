@@ -1,9 +1,14 @@
 """/metrics (API.md 8): everything registered, plus DB gauges computed per scrape.
 
 Single process: the default registry (django-prometheus, guelaguetza_*, cache_*).
-Under gunicorn, scripts/start.sh sets PROMETHEUS_MULTIPROC_DIR and every worker writes
-its samples there; the view then aggregates all workers with MultiProcessCollector, so
-one scrape shows the whole server whichever worker answers it.
+Under the application server, scripts/start.sh sets PROMETHEUS_MULTIPROC_DIR and every
+worker writes its samples there; the view then aggregates all workers with
+MultiProcessCollector, so one scrape shows the whole server whichever worker answers it.
+
+A worker that died (a crash, a graceful restart on SIGHUP) must not keep its live
+gauges in the aggregate. gunicorn had a child_exit hook for that; granian has none, so
+each scrape first marks the workers whose process is gone as dead
+(``forget_dead_workers``), which is what that hook did, at the moment it matters.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import functools
 import hmac
 import logging
 import os
+import re
+from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
@@ -138,8 +145,38 @@ def _scrape_time_collectors() -> list:
     return [c for c in collectors if not isinstance(c, stored)]
 
 
+# prometheus_client's per-process files: <type>_<mode>_<pid>.db; only the gauges whose
+# mode starts with "live" are removed for a dead process (multiprocess.mark_process_dead).
+_LIVE_FILE = re.compile(r"^gauge_live\w*?_(\d+)\.db$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def forget_dead_workers(path: str) -> list[int]:
+    """Mark every process with live-gauge files in ``path`` that no longer exists as dead
+    (its live gauges leave the aggregate). Returns the pids marked."""
+    pids = set()
+    for entry in Path(path).iterdir():
+        found = _LIVE_FILE.match(entry.name)
+        if found:
+            pids.add(int(found.group(1)))
+    dead = sorted(pid for pid in pids if not _alive(pid))
+    for pid in dead:
+        multiprocess.mark_process_dead(pid, path)
+    return dead
+
+
 def exposition() -> bytes:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        forget_dead_workers(directory)
         registry = CollectorRegistry(auto_describe=False)
         multiprocess.MultiProcessCollector(registry)
         for collector in _scrape_time_collectors():
