@@ -3,13 +3,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from guelaguetza import bench_views, handlers, health, metrics_view
+from guelaguetza import admin_cache, bench_views, handlers, health, metrics_view
 
 urlpatterns = [
     path("", health.root, name="root"),
     path("health", health.health, name="health"),
     path("api/health", health.health, name="api-health"),  # F21: the UI sends HEAD here
     path("metrics", metrics_view.metrics, name="metrics"),
+    *admin_cache.urlpatterns,  # /admin/cache/, before the admin site's catch-all
     path("admin/", admin.site.urls),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
