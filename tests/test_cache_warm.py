@@ -60,10 +60,10 @@ def counted(name: str) -> float:
 @pytest.fixture
 def festival():
     """A small festival: a board, this month's events with RSVPs, booked experiences."""
-    now = timezone.now()
     for xp in (500, 300, 300, 100):
         UserStatsFactory(xp=xp)
-    events = [EventFactory(start_date=now.replace(day=1, hour=18) + dt.timedelta(hours=i)) for i in range(4)]  # fmt: skip
+    first_evening = timezone.now().replace(day=1, hour=18)  # within this month's bounds
+    events = [EventFactory(start_date=first_evening + dt.timedelta(hours=i)) for i in range(4)]
     for event, rsvps in zip(events, (3, 1, 0, 2), strict=True):
         for _ in range(rsvps):
             EventRSVPFactory(event=event)
