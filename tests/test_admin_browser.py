@@ -59,8 +59,8 @@ def test_staff_log_in_clear_a_family_on_the_cache_page_and_open_the_bookings(liv
     browser.find_element(By.ID, "id_password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     browser.find_element(By.ID, "cache-link").click()
+    assert browser.find_element(By.ID, "redis-health").text == "ok"  # (waits for the page)
     assert browser.current_url == f"{live_server.url}/admin/cache/"
-    assert browser.find_element(By.ID, "redis-health").text == "ok"
     assert count("user_stats") == "3"
 
     # Invalidate the family: the page comes back with the count fallen and a message.
