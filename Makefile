@@ -17,7 +17,8 @@ MANAGE := env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/python manage.py
 SECRETS_FILE := var/secrets.env
 SECRET_NAMES := DJANGO_SECRET_KEY JWT_SECRET
 
-.PHONY: run test lint format venv services secrets migrate seed superuser clean bench-deps bench-seed bench bench-peer bench-hitpath
+.PHONY: run test lint format venv services secrets migrate seed superuser clean bench-deps bench-seed bench bench-peer bench-hitpath \
+	chromium browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
@@ -50,10 +51,32 @@ run: seed superuser
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) bash scripts/start.sh
 
-test: venv services
+test: venv services browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	env -u PROMETHEUS_MULTIPROC_DIR $(BIN)/python -m pytest
+
+# Debian's Chromium and ChromeDriver, for the admin's browser test
+# (tests/test_admin_browser.py; Selenium drives /usr/bin/chromium, nothing is downloaded
+# from elsewhere). `make chromium` installs them (root, apt) or fails saying why.
+chromium:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		echo "chromium: $$(chromium --version 2>/dev/null || echo installed)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else \
+		echo "chromium: install Debian's chromium and chromium-driver as root (apt-get)"; exit 1; \
+	fi
+
+# What `make test` does about it: install it where it can (root with apt: CI on a fresh
+# machine, so the browser test runs there); elsewhere the browser test skips and says so.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		$(MAKE) --no-print-directory chromium; \
+	else \
+		echo "note: no Chromium and no root apt here: tests/test_admin_browser.py will skip"; \
+	fi
 
 lint: venv
 	$(BIN)/ruff check .

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from guelaguetza import handlers, health
+from guelaguetza import admin_cache, handlers, health
 from guelaguetza.observability import views as observability
 
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("health", health.health, name="health"),
     path("api/health", health.health, name="api-health"),  # F21: the UI sends HEAD here
     path("metrics", observability.metrics, name="metrics"),
+    *admin_cache.urlpatterns,  # /admin/cache/, before the admin site's catch-all
     path("admin/", admin.site.urls),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -3,14 +3,15 @@
 A namespace prefix of the tree (``leaderboard:*``, ``user:123:*``) or an exact key costs
 one round trip (a generation bump). Any other glob (``user:*:stats``) is walked with
 SCAN and its keys UNLINKed in batches, with a progress line: fine for an operator,
-never done on a request.
+never done on a request. The choice is guelaguetza.cache_actions.target_of, shared with
+the admin's cache page.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 from guelaguetza.cache import cache
 from guelaguetza.cache.ops import unlink_glob
-from guelaguetza.cache.registry import namespace_of, resolve
+from guelaguetza.cache_actions import target_of
 
 
 class Command(BaseCommand):
@@ -24,28 +25,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, pattern: str, batch: int, dry_run: bool, **options):
-        pattern = pattern.strip()
-        if not pattern:
-            raise CommandError("empty pattern")
-        if pattern.startswith(cache.prefix):
-            pattern = pattern[len(cache.prefix) :]
-        ns = namespace_of(pattern)
-        if ns is not None:
+        try:
+            target = target_of(pattern)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if target.kind == "namespace":
             if not dry_run:
-                cache.apply([("ns", ns)], strict=True)
-            self.stdout.write(f"namespace {ns!r}: generation bumped (O(1), no scan)")
+                cache.apply([("ns", target.value)], strict=True)
+            self.stdout.write(f"namespace {target.value!r}: generation bumped (O(1), no scan)")
             return
-        if not any(c in pattern for c in "*?["):
-            try:
-                key = resolve(pattern)
-            except ValueError as exc:
-                raise CommandError(str(exc)) from None
+        if target.kind == "key":
             if not dry_run:
-                cache.apply([("key", str(key))], strict=True)
-            self.stdout.write(f"key {key!r}: deleted, generation bumped")
+                cache.apply([("key", target.value)], strict=True)
+            self.stdout.write(f"key {target.value!r}: deleted, generation bumped")
             return
         if batch < 1:
             raise CommandError("--batch must be >= 1")
+        pattern = target.value
 
         def progress(matched: int, unlinked: int) -> None:
             verb = "would unlink" if dry_run else "unlinked"
