@@ -102,7 +102,7 @@ def family_target(family: Family) -> Target:
 
 def _carries(family: Family, ns: str) -> bool:
     """Could a key of ``family`` carry the namespace ``ns``?"""
-    templates = (*family.namespaces, *family.tag_templates, family.template)
+    templates = (*family.namespaces, *family.tag_templates, *family.captures, family.template)
     return any(_fits(template, ns) for template in templates)
 
 

@@ -174,7 +174,7 @@ def test_posts_without_the_csrf_token_are_refused(staff):
 @pytest.mark.parametrize(
     ("family", "pattern"),
     [
-        ("leaderboard_page", "leaderboard:*"),
+        ("leaderboard_page", "leaderboard:page:*"),
         ("experiences_list", "experiences:list:*"),
         ("events_list", "events:list:*"),
         ("badges_all", "badges:all:*"),  # not "badges": every user's badges carry it too
