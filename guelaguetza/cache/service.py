@@ -44,6 +44,7 @@ from guelaguetza.cache.transport import (
     REDIS_ERRORS,
     new_generation,
 )
+from guelaguetza.db_routing import primary_only  # [db routing]
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,10 @@ class CacheService(invalidation.Invalidation):
         MISSES[service].inc()
         if read is self.FAILED:
             return loader()
-        value = flight.load_once(self, ckey, loader, read[1], ttl)
+        # [db routing] A value about to be stored is loaded from the primary: a lagging
+        # replica must never plant an old value under the current generations.
+        with primary_only():
+            value = flight.load_once(self, ckey, loader, read[1], ttl)
         SECONDS["wrap"].observe(_perf() - start)
         return value
 
