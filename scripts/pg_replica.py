@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A private PostgreSQL primary and its streaming replica, for integration runs.
 
-    python scripts/pg_replica.py start [--dir DIR]   # prints the URLs, the pids and DIR
+    python scripts/pg_replica.py start [--dir DIR] [--dbname guelaguetza]
+                                          # prints the URLs, the pids and DIR
     python scripts/pg_replica.py stop --dir DIR      # stops both (by pid) and removes DIR
 
 Both servers run from DIR (a new temporary directory by default) on spare ports of
@@ -200,6 +201,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("action", choices=["start", "stop"])
     parser.add_argument("--dir", type=Path)
+    parser.add_argument("--dbname", default="guelaguetza", help="database name in the URLs")
     args = parser.parse_args(argv)
     if args.action == "start":
         reason = missing_reason()
@@ -208,8 +210,9 @@ def main(argv: list[str]) -> int:
             return 2
         pair = start_pair(args.dir)
         (Path(pair.dir) / "pair.json").write_text(json.dumps(asdict(pair)))
-        print(json.dumps({**asdict(pair), "primary_url": pair.primary_url(),
-                          "replica_url": pair.replica_url()}, indent=2))  # fmt: skip
+        urls = {"primary_url": pair.primary_url(args.dbname),
+                "replica_url": pair.replica_url(args.dbname)}  # fmt: skip
+        print(json.dumps({**asdict(pair), **urls}, indent=2))
         return 0
     if args.dir is None:
         parser.error("stop needs --dir")
