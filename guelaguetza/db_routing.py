@@ -22,7 +22,8 @@ that many seconds to live, before the response leaves. A safe request from the s
 caller that needs a database read finds the key and stays on the primary. The key lives
 in Redis rather than in a cookie because the API's clients send a bearer token, not
 cookies, and because every app server must see it. When Redis does not answer, the
-process cannot know who wrote recently, so it reads the primary for the sticky window.
+process cannot know who wrote recently: signed-in callers read the primary (Redis is
+asked again once per sticky window); anonymous reads still use a replica.
 
 The decision is taken once per request, lazily at its first routed read: a request
 served entirely from the cache costs no Redis lookup and no replica connection. One
