@@ -99,7 +99,9 @@ DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 # Read replicas (guelaguetza.db_routing; README, "Read replicas"): streaming replicas of
 # the primary, as comma-separated URLs; they become the aliases replica_0, replica_1...
 # Writes, bookings and cache fills always use "default"; uncached GETs may use a replica.
-DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+DATABASE_REPLICA_URLS = [
+    url.strip() for url in env.list("DATABASE_REPLICA_URLS", default=[]) if url.strip()
+]
 for _index, _url in enumerate(DATABASE_REPLICA_URLS):
     _replica = env.db_url_config(_url, engine="django_prometheus.db.backends.postgresql")
     _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
