@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Cached GETs answered from Redis before URL resolution (every doubt falls through).
     "guelaguetza.api.cached.CachedReadMiddleware",
+    # Which database the request's reads use (primary or a replica): db_routing.
+    "guelaguetza.db_routing.ReplicaRoutingMiddleware",
     "django.middleware.common.CommonMiddleware",
     "guelaguetza.middleware.AdminOnlyMiddleware",
     "guelaguetza.middleware.ApiExceptionMiddleware",
@@ -126,6 +128,34 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DB_CONNECT_TIMEOUT", default=3
 )
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
+# Read replicas (guelaguetza.db_routing; README, "Read replicas"): streaming replicas of
+# the primary, as comma-separated URLs; they become the aliases replica_0, replica_1...
+# Writes, bookings and cache fills always use "default"; uncached GETs may use a replica.
+DATABASE_REPLICA_URLS = [
+    url.strip() for url in env.list("DATABASE_REPLICA_URLS", default=[]) if url.strip()
+]
+for _index, _url in enumerate(DATABASE_REPLICA_URLS):
+    _replica = env.db_url_config(_url, engine="django_prometheus.db.backends.postgresql")
+    _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    _replica["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_HEALTH_CHECKS"]
+    # Short: a replica that does not answer costs its readers this once, then the
+    # router skips it for DATABASE_REPLICA_RETRY_SECONDS and reads the primary.
+    _replica.setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_REPLICA_CONNECT_TIMEOUT", default=1
+    )
+    # Tests read the test database through the replica alias (no second test database).
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_index}"] = _replica
+DATABASE_ROUTERS = ["guelaguetza.db_routing.ReplicaRouter"]
+# Read-your-writes: a caller who wrote reads the primary for this long. It must exceed
+# the replicas' replay lag; DATABASE_REPLICA_MAX_LAG_SECONDS (same default) enforces it
+# by skipping a replica that lags more, checked every DATABASE_REPLICA_LAG_CHECK_SECONDS.
+DATABASE_REPLICA_STICKY_SECONDS = env.float("DATABASE_REPLICA_STICKY_SECONDS", default=5.0)
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float(
+    "DATABASE_REPLICA_MAX_LAG_SECONDS", default=DATABASE_REPLICA_STICKY_SECONDS
+)
+DATABASE_REPLICA_LAG_CHECK_SECONDS = env.float("DATABASE_REPLICA_LAG_CHECK_SECONDS", default=1.0)
+DATABASE_REPLICA_RETRY_SECONDS = env.float("DATABASE_REPLICA_RETRY_SECONDS", default=10.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and the cache layer (guelaguetza.cache) -------------------------------------

@@ -31,6 +31,7 @@ from guelaguetza.cache.metrics import HITS, MISSES, SECONDS
 from guelaguetza.cache.registry import CacheKey, resolve
 from guelaguetza.cache.storage import Storage, jittered
 from guelaguetza.cache.transport import GEN_PREFIX, LOCK_PREFIX
+from guelaguetza.db_routing import primary_only
 
 __all__ = ["GEN_PREFIX", "LOCK_PREFIX", "CacheService", "cache", "jittered"]
 
@@ -100,7 +101,8 @@ class CacheService(Storage):
             HITS[service].inc()
             entry, gens, _ = read
             if ckey in refresh_requested.get() or flight.refresh_due(entry):
-                refreshed = flight.refresh(self, ckey, loader, gens, ttl)
+                with primary_only():
+                    refreshed = flight.refresh(self, ckey, loader, gens, ttl)
                 if refreshed is not None:
                     metrics.REFRESHES[service].inc()
                     return refreshed
@@ -109,7 +111,10 @@ class CacheService(Storage):
         MISSES[service].inc()
         if read is self.FAILED:
             return loader(), None
-        result = flight.load_once(self, ckey, loader, read[1], ttl)
+        # A value about to be stored is loaded from the primary: a lagging replica must
+        # never plant an old value under the current generations (docs/cache.md).
+        with primary_only():
+            result = flight.load_once(self, ckey, loader, read[1], ttl)
         SECONDS["wrap"].observe(_perf() - start)
         return result
 
