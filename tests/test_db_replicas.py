@@ -82,13 +82,13 @@ def _env(pair, **extra) -> dict:
 @contextmanager
 def _server(pair, **extra):
     port = pg_replica.free_port()
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
-    log = Path(pair.dir) / f"gunicorn-{port}.log"
+    granian = shutil.which("granian", path=str(Path(sys.executable).parent))
+    log = Path(pair.dir) / f"server-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [gunicorn, "-c", "gunicorn.conf.py", "guelaguetza.wsgi:application",
-             "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            cwd=ROOT, env=_env(pair, GUNICORN_ACCESS_LOG="", **extra), stdout=out, stderr=out,
+            [granian, "--interface", "wsgi", "guelaguetza.wsgi:application",
+             "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log"],
+            cwd=ROOT, env=_env(pair, **extra), stdout=out, stderr=out,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -99,7 +99,7 @@ def _server(pair, **extra):
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}") from None
+                    raise RuntimeError(f"the server did not start:\n{log.read_text()}") from None
                 time.sleep(0.2)
         yield Api(base)
     finally:
