@@ -164,7 +164,11 @@ class ExperienceListQuerySerializer(PageQuerySerializer):
 
 class SlotsQuerySerializer(serializers.Serializer):
     startDate = StrictDateField()
-    endDate = StrictDateField(required=False)
+    endDate = StrictDateField(
+        required=False,
+        help_text="Defaults to startDate; not before it and at most a year (366 days) after "
+        "it, else 400.",
+    )
 
     def validate(self, attrs):
         end = attrs.get("endDate", attrs["startDate"])
