@@ -106,7 +106,7 @@ _MONEY_TEXT = r"^(?!0*(\.0*)?$)[0-9]{1,8}(\.[0-9]{1,2})?$"
     }
 )
 class MoneyField(serializers.DecimalField):
-    """A price (API.md 7.1: a number > 0), rounded half-up to the column's cents, as
+    """A price (a number > 0), rounded half-up to the column's cents, as
     PostgreSQL's numeric(10,2) rounds: 0.015 is 0.02 rather than a 400 the schema
     cannot announce. Bounded so the rounded value fits the column. Text must be a
     money string of at most two decimals."""

@@ -98,3 +98,10 @@ def test_options_describes_the_route_instead_of_failing(host_client, path):
     response = host_client.options(path)
     assert response.status_code == 200
     assert response.json()["name"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/gamification/leaderboard", "/api/gamification/me/stats", "/api/events"]
+)
+def test_a_method_the_route_does_not_serve_is_405_even_without_a_token(api_client, path):
+    assert_error(api_client.generic("TRACE", path), 405, "Método no permitido")

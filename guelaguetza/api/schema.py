@@ -8,7 +8,8 @@ POSTPROCESSING_HOOK). Every operation of the schema must have an entry: the hook
 raises on one that has none, so a new route cannot ship undocumented.
 
 The schema is checked against the running app by schemathesis in ``make test``
-(tests/test_openapi_schemathesis.py); docs/... describe the error shapes.
+(tests/test_openapi_schemathesis.py, settings in schemathesis.toml; README "OpenAPI
+schema").
 """
 
 from __future__ import annotations
@@ -373,7 +374,7 @@ class Op:
 
 _ME = "/api/auth/me"
 OPERATIONS: dict[tuple[str, str], Op] = {
-    # auth (API.md 4): 422 for validation inside the handlers
+    # auth: 422 for validation inside the handlers
     ("post", "/api/auth/register"): Op(
         "none", 201, ref("Register"), (422,), body=True, description="400: email taken"
     ),
@@ -381,7 +382,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("post", "/api/auth/refresh"): Op("none", 200, ref("Refresh"), (401,), body=True),
     ("get", _ME): Op("required", 200, ref("Me"), (404,)),
     ("put", _ME): Op("required", 200, ref("AuthUser"), (422,), body=True),
-    # gamification (API.md 5)
+    # gamification
     ("get", "/api/gamification/me/stats"): Op(
         "required", 200, _envelope(ref("UserStats")), cached=True
     ),
@@ -402,7 +403,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", "/api/gamification/users/{user_id}/badges"): Op(
         "none", 200, _envelope(_array(ref("Badge"))), cached=True
     ),
-    # events (API.md 6)
+    # events
     ("get", "/api/events"): Op(
         "optional", 200, _envelope(ref("EventPage")), (400,), cached=True, blank_query=True
     ),
@@ -422,7 +423,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("delete", "/api/events/{event_id}/reminder"): Op(
         "required", 200, ref("Done"), description="Idempotent: no 404."
     ),
-    # experiences (API.md 7.1, 7.2, 7.4, 7.5)
+    # experiences, slots, reviews, host dashboard
     ("get", "/api/bookings/experiences"): Op(
         "none", 200, ref("ExperiencePage"), (400,), cached=True
     ),
@@ -452,7 +453,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("get", "/api/bookings/host/experiences"): Op("required", 200, _array(ref("HostExperience"))),
     ("get", "/api/bookings/host/bookings"): Op("required", 200, ref("HostBookingPage"), (400,)),
-    # bookings (API.md 7.3)
+    # bookings
     ("get", "/api/bookings/bookings"): Op("required", 200, ref("BookingPage"), (400,)),
     ("post", "/api/bookings/bookings"): Op(
         "required",
