@@ -18,6 +18,7 @@ from schemathesis.engine import events as st_events
 from accounts.tokens import access_token_issue
 from gamification.catalogue import ensure_catalogue
 from gamification.models import Badge
+from tests import schemathesis_hooks  # noqa: F401  (registers the run's hooks)
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -563,6 +563,7 @@ def postprocess(result: dict, generator, request, public) -> dict:
     result = copy.deepcopy(result)
     components = result.setdefault("components", {}).setdefault("schemas", {})
     _merge_blank_alternative(components)
+    _merge_blank_alternative(result.get("paths", {}))  # query parameters
     components.update(copy.deepcopy(COMPONENTS))
     for path, item in result.get("paths", {}).items():
         for method, operation in item.items():
