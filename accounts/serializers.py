@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from guelaguetza.api.fields import JsonBody, UrlField
 from guelaguetza.api.formats import iso
 
 EMAIL_INVALID = "Email inválido"
@@ -24,6 +25,8 @@ def _text(*, max_length: int, label: str, **kwargs) -> serializers.CharField:
     return serializers.CharField(
         max_length=max_length,
         allow_blank=True,  # the UI may send "" to clear a field
+        # Not trimmed: lengths count the raw string, as the OpenAPI schema states them.
+        trim_whitespace=False,
         error_messages={
             "invalid": f"{label} debe ser texto",
             "max_length": f"{label} no puede tener más de {max_length} caracteres",
@@ -32,8 +35,10 @@ def _text(*, max_length: int, label: str, **kwargs) -> serializers.CharField:
     )
 
 
-class RegisterInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254, error_messages=_msgs(EMAIL_INVALID))
+class RegisterInput(JsonBody):
+    email = serializers.EmailField(
+        max_length=254, trim_whitespace=False, error_messages=_msgs(EMAIL_INVALID)
+    )
     password = serializers.CharField(
         min_length=6,
         max_length=256,
@@ -41,28 +46,34 @@ class RegisterInput(serializers.Serializer):
         error_messages=_msgs(PASSWORD_SHORT, min_length=PASSWORD_SHORT),
     )
     nombre = serializers.CharField(
-        min_length=2, max_length=100, error_messages=_msgs(NOMBRE_SHORT, min_length=NOMBRE_SHORT)
+        min_length=2,
+        max_length=100,
+        trim_whitespace=False,
+        error_messages=_msgs(NOMBRE_SHORT, min_length=NOMBRE_SHORT),
     )
     apellido = _text(max_length=100, label="El apellido", required=False, allow_null=True)
     region = _text(max_length=100, label="La región", required=False, allow_null=True)
 
 
-class LoginInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254, error_messages=_msgs(EMAIL_INVALID))
+class LoginInput(JsonBody):
+    email = serializers.EmailField(
+        max_length=254, trim_whitespace=False, error_messages=_msgs(EMAIL_INVALID)
+    )
     password = serializers.CharField(
         max_length=256, trim_whitespace=False, error_messages=_msgs(PASSWORD_REQUIRED)
     )
 
 
-class ProfileInput(serializers.Serializer):
+class ProfileInput(JsonBody):
     nombre = serializers.CharField(
         min_length=2,
         max_length=100,
         required=False,
+        trim_whitespace=False,
         error_messages=_msgs(NOMBRE_SHORT, min_length=NOMBRE_SHORT),
     )
     apellido = _text(max_length=100, label="El apellido", required=False, allow_null=True)
-    avatar = serializers.URLField(
+    avatar = UrlField(
         max_length=500,
         required=False,
         allow_null=True,

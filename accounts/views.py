@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -67,6 +68,7 @@ class AuthViewSet(ApiGenericViewSet):
             return [MeAuthenticated()]
         return []
 
+    @extend_schema(request=s.RegisterInput)
     @action(detail=False, methods=["post"])
     def register(self, request):
         data, error = _validated(s.RegisterInput, request.data)
@@ -76,6 +78,7 @@ class AuthViewSet(ApiGenericViewSet):
         body = {"success": True, "user": s.auth_user(user, created_at=True)}
         return _with_tokens(body, pair, status_code=status.HTTP_201_CREATED)
 
+    @extend_schema(request=s.LoginInput)
     @action(detail=False, methods=["post"])
     def login(self, request):
         # faceAuth (the UI's Face-ID "bypass") is deliberately ignored: ordinary login.
@@ -85,6 +88,11 @@ class AuthViewSet(ApiGenericViewSet):
         user, pair = services.user_login(email=data["email"], password=data["password"])
         return _with_tokens({"success": True, "user": s.auth_user(user)}, pair)
 
+    @extend_schema(
+        request=inline_serializer(
+            "RefreshInput", {"refreshToken": serializers.CharField(required=False)}
+        )
+    )
     @action(detail=False, methods=["post"])
     def refresh(self, request):
         body = request.data if isinstance(request.data, dict) else {}
@@ -92,6 +100,8 @@ class AuthViewSet(ApiGenericViewSet):
         pair = services.token_refresh(token=token)
         return _with_tokens({"success": True}, pair, token=False)
 
+    @extend_schema(methods=["PUT"], request=s.ProfileInput)
+    @extend_schema(methods=["GET"], request=None)
     @action(detail=False, methods=["get", "put"])
     def me(self, request):
         if request.method == "GET":

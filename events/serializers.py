@@ -10,11 +10,11 @@ import datetime as dt
 import re
 from email.utils import parsedate_to_datetime
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events.models import Event, EventCategory
+from guelaguetza.api.fields import JsonBody
 from guelaguetza.api.formats import iso
 
 INVALID_DATE = "Fecha inválida"
@@ -62,7 +62,18 @@ def parse_datetime_lenient(value: object) -> dt.datetime | None:
         return None
 
 
-@extend_schema_field(OpenApiTypes.DATETIME)
+@extend_schema_field(
+    {
+        "type": "string",
+        "anyOf": [
+            {"format": "date-time"},
+            {"format": "date"},
+            {"pattern": "^(?!0000)\\d{4}(-(0[1-9]|1[0-2]))?$"},
+        ],
+        "description": "ISO 8601 (offset optional: UTC), a date, a year or year-month, "
+        "or an RFC 2822 date",
+    }
+)
 class LenientDateTimeField(serializers.Field):
     default_error_messages = {"invalid": INVALID_DATE}
 
@@ -109,7 +120,7 @@ class EventListQuerySerializer(serializers.Serializer):
         super().__init__(*args, data=data, **kwargs)
 
 
-class ReminderBodySerializer(serializers.Serializer):
+class ReminderBodySerializer(JsonBody):
     remindAt = LenientDateTimeField()
 
 

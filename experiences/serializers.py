@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from experiences.models import BookingStatus, ExperienceCategory
+from guelaguetza.api.fields import JsonBody, UrlField
 from guelaguetza.api.formats import hhmm, iso, iso_date, money
 
 MAX_LIMIT = 50
@@ -70,7 +71,67 @@ class StrictIntegerField(serializers.IntegerField):
 
 class IdField(serializers.CharField):
     """Ids are opaque strings (API.md 9): any non-empty one is looked up, and one that
-    cannot exist (too long, say) is simply not found: 404, like an unknown id."""
+    cannot exist (too long, say, or " <id>") is simply not found: 404, like an unknown id.
+    Not trimmed: the schema's minLength is the raw string's."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+
+class Text(serializers.CharField):
+    """Input text as sent: lengths count the raw string, as the OpenAPI schema states
+    them (the original backend did not trim either)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+
+MAX_PRICE = Decimal("99999999.99")  # decimal(10,2)
+
+
+# A money string as the API sends it ("450.00"), from 0.01 up: clients may send back a
+# price they received.
+_MONEY_TEXT = r"^(?!0*(\.0*)?$)[0-9]{1,8}(\.[0-9]{1,2})?$"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "number", "minimum": 0.01, "maximum": 99999999.99},
+            {"type": "string", "pattern": _MONEY_TEXT},
+        ],
+        "description": "A number (rounded half-up to cents) or a money string",
+    }
+)
+class MoneyField(serializers.DecimalField):
+    """A price (a number > 0), rounded half-up to the column's cents, as
+    PostgreSQL's numeric(10,2) rounds: 0.015 is 0.02 rather than a 400 the schema
+    cannot announce. Bounded so the rounded value fits the column. Text must be a
+    money string of at most two decimals."""
+
+    json_type = "any"  # a number or a string: checked here
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_digits=None,
+            decimal_places=None,
+            coerce_to_string=False,
+            min_value=Decimal("0.01"),
+            max_value=MAX_PRICE,
+            **kwargs,
+        )
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or (
+            isinstance(data, str) and not re.fullmatch(_MONEY_TEXT, data)
+        ):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if not Decimal("0.01") <= value <= MAX_PRICE:
+            return value  # the min/max validators answer (quantize would overflow)
+        return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class PriceBoundField(serializers.DecimalField):
@@ -98,12 +159,16 @@ class ExperienceListQuerySerializer(PageQuerySerializer):
     minPrice = PriceBoundField(required=False)
     maxPrice = PriceBoundField(required=False)
     date = StrictDateField(required=False)
-    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    search = Text(required=False, allow_blank=True, max_length=200)
 
 
 class SlotsQuerySerializer(serializers.Serializer):
     startDate = StrictDateField()
-    endDate = StrictDateField(required=False)
+    endDate = StrictDateField(
+        required=False,
+        help_text="Defaults to startDate; not before it and at most a year (366 days) after "
+        "it, else 400.",
+    )
 
     def validate(self, attrs):
         end = attrs.get("endDate", attrs["startDate"])
@@ -118,38 +183,30 @@ class BookingListQuerySerializer(PageQuerySerializer):
     status = serializers.ChoiceField(choices=BookingStatus.choices, required=False)  # [F19]
 
 
-class BookingCreateSerializer(serializers.Serializer):
+class BookingCreateSerializer(JsonBody):
     experienceId = IdField()
     timeSlotId = IdField()
     guestCount = StrictIntegerField(min_value=1, max_value=1000, default=1)
-    specialRequests = serializers.CharField(
-        max_length=500, required=False, allow_null=True, allow_blank=True
-    )
+    specialRequests = Text(max_length=500, required=False, allow_null=True, allow_blank=True)
 
 
-class ExperienceCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(min_length=3, max_length=100)
-    description = serializers.CharField(min_length=10, max_length=2000)
-    imageUrl = serializers.URLField(max_length=500, required=False, allow_null=True)
-    images = serializers.ListField(
-        child=serializers.URLField(max_length=500), max_length=20, default=list
-    )
+class ExperienceCreateSerializer(JsonBody):
+    title = Text(min_length=3, max_length=100)
+    description = Text(min_length=10, max_length=2000)
+    imageUrl = UrlField(max_length=500, required=False, allow_null=True)
+    images = serializers.ListField(child=UrlField(max_length=500), max_length=20, default=list)
     category = serializers.ChoiceField(choices=ExperienceCategory.choices)
-    price = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=Decimal("0.01"), coerce_to_string=False
-    )
+    price = MoneyField()
     duration = StrictIntegerField(min_value=1, max_value=60 * 24 * 30)
     maxCapacity = StrictIntegerField(min_value=1, max_value=100_000)
-    location = serializers.CharField(min_length=3, max_length=200)
+    location = Text(min_length=3, max_length=200)
     latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
     longitude = serializers.FloatField(
         min_value=-180, max_value=180, required=False, allow_null=True
     )
-    includes = serializers.ListField(
-        child=serializers.CharField(max_length=200), max_length=50, default=list
-    )
+    includes = serializers.ListField(child=Text(max_length=200), max_length=50, default=list)
     languages = serializers.ListField(
-        child=serializers.CharField(max_length=50), max_length=20, default=lambda: ["Español"]
+        child=Text(max_length=50), max_length=20, default=lambda: ["Español"]
     )
 
 
@@ -180,7 +237,7 @@ EXPERIENCE_FIELDS = {
 }
 
 
-class SlotInputSerializer(serializers.Serializer):
+class SlotInputSerializer(JsonBody):
     date = StrictDateField()
     startTime = HHMMField()
     endTime = HHMMField()
@@ -192,7 +249,7 @@ class SlotInputSerializer(serializers.Serializer):
         return attrs
 
 
-class SlotsCreateSerializer(serializers.Serializer):
+class SlotsCreateSerializer(JsonBody):
     slots = SlotInputSerializer(many=True, allow_empty=False, max_length=200)
 
     def validate_slots(self, slots):
@@ -205,11 +262,9 @@ class SlotsCreateSerializer(serializers.Serializer):
         return slots
 
 
-class ReviewCreateSerializer(serializers.Serializer):
+class ReviewCreateSerializer(JsonBody):
     rating = StrictIntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(
-        max_length=1000, required=False, allow_null=True, allow_blank=True
-    )
+    comment = Text(max_length=1000, required=False, allow_null=True, allow_blank=True)
 
 
 # --- output --------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class LeaderboardQuerySerializer(serializers.Serializer):
-    page = StrictIntegerField(min_value=1, default=1)
+    page = StrictIntegerField(min_value=1, max_value=999_999_999, default=1)  # 9 digits
     limit = StrictIntegerField(min_value=1, max_value=100, default=20)
 
 

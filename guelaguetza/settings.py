@@ -244,7 +244,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["guelaguetza.api.renderers.ORJSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "guelaguetza.api.renderers.JSONOnlyNegotiation",
     "DEFAULT_PARSER_CLASSES": ["guelaguetza.api.parsers.ORJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "guelaguetza.api.schema.AutoSchema",
+    # OPTIONS describes the route without building its serializer (views have none).
+    "DEFAULT_METADATA_CLASS": "guelaguetza.api.metadata.RouteMetadata",
     "EXCEPTION_HANDLER": "guelaguetza.api.errors.exception_handler",
     # Scopes (global, auth, bookings) are chosen from the request: see the module.
     "DEFAULT_THROTTLE_CLASSES": ["guelaguetza.api.throttling.ScopedRateThrottle"],
@@ -254,6 +256,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Guelaguetza Connect API",
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    # Responses, error bodies and auth of every operation (see the module).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "guelaguetza.api.schema.postprocess",
+    ],
 }
 
 # --- Rate limits (API.md 1.6) ------------------------------------------------------------

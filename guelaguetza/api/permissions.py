@@ -13,6 +13,10 @@ class Authenticated(permissions.BasePermission):
     row is gone -> 401 "Usuario no encontrado"; banned user -> 403."""
 
     def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", "") is None:
+            # A method the route does not serve (a viewset maps no action to it): let
+            # DRF answer 405 rather than 401, as for a public route.
+            return True
         user = request.user
         if not user or not user.is_authenticated:
             # Imported here: accounts.authentication imports the User model.
