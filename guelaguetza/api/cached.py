@@ -15,18 +15,27 @@ Views of the same routes answer with the same bytes and ETag (:func:`entry_respo
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
+from urllib.parse import parse_qsl
 
 import orjson
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    JsonResponse,
+)
+from django.http.request import HttpHeaders
 from django.utils.cache import patch_vary_headers
 
 from guelaguetza.cache import cache, keys
 from guelaguetza.cache.codec import Entry, personalise
+from guelaguetza.cache.flight import refresh_due
 from guelaguetza.cache.metrics import HITS
 from guelaguetza.cache.registry import CacheKey
 from guelaguetza.cache.service import refresh_requested
@@ -291,8 +300,70 @@ def _bearer_user_id(request: HttpRequest) -> str | None:
     return claims["sub"] if claims else None
 
 
+def serve(request) -> HttpResponse | frozenset | None:
+    """The hit for ``request`` (a GET under /api/), or what the view must do instead:
+    None (a miss or a doubt: the view answers) or the keys due for refresh-ahead (the
+    view recomputes them; :data:`refresh_requested` carries them to it)."""
+    found = _plan(request.path, request.GET)
+    if found is None or request.path.rsplit("/", 1)[-1] in _EXCLUDED_EVENT_IDS:
+        return None
+    route, plan = found
+    user_id = None
+    if plan.auth != "none" or settings.RATE_LIMITS_ENABLED:
+        user_id = _bearer_user_id(request)
+    if plan.auth == "required" and user_id is None:
+        return None  # the view answers the 401
+    ckeys = list(plan.keys)
+    mine: list[CacheKey] = []
+    if user_id is not None and plan.auth != "none":
+        mine = [keys.user_auth(user_id=user_id), *plan.personal_key(user_id)]
+    read = cache.read_many(ckeys + mine)
+    if read is cache.FAILED:
+        return None
+    entries = [entry for entry, _ in read[0]]
+    if any(entry is cache.MISS or entry.body == b"null" for entry in entries):
+        return None  # a miss, or a cached "no such row": the view answers
+    due = frozenset(k for k, e in zip(ckeys + mine, entries, strict=True) if refresh_due(e))
+    if due:
+        return due  # refresh-ahead: the view recomputes these, one caller at a time
+    personal = False
+    if mine:
+        auth = orjson.loads(entries[len(ckeys)].body)
+        if not auth or not auth.get("is_active"):
+            return None
+        if plan.auth == "required" and auth.get("banned_at") is not None:
+            return None  # the view answers the 403
+        personal = plan.personal is not None
+    refused = _throttled(request, user_id)
+    if refused is not None:
+        return refused
+    for k in ckeys + mine:
+        HITS[k.family.service].inc()
+    request.gc_route = route
+    if personal:
+        body, etag = plan.personal(entries[: len(ckeys)], entries[len(ckeys) + 1 :])
+    else:
+        body, etag = plan.compose(entries if plan.keys else entries[1:])
+    return entry_response(request, body, etag, personal=plan.auth != "none")
+
+
+# Set by the WSGI layer on requests it already looked up, so a miss is not read twice.
+CHECKED = "guelaguetza.hit_checked"
+
+
+def _fall_through(get_response, request, outcome):
+    if not isinstance(outcome, frozenset):
+        return get_response(request)
+    token = refresh_requested.set(outcome)
+    try:
+        return get_response(request)
+    finally:
+        refresh_requested.reset(token)
+
+
 class CachedReadMiddleware:
-    """Serves hits of the cached GET routes; everything else goes on to Django/DRF."""
+    """Hits of the cached GET routes inside Django's stack (the test client's path and
+    any server that does not run :class:`CachedReadApp`); everything else goes on."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -302,66 +373,128 @@ class CachedReadMiddleware:
             request.method == "GET"
             and request.path.startswith("/api/")
             and settings.CACHE_ENABLED
+            and not request.META.get(CHECKED)
             # DRF's test client signs in without a header (force_authenticate): only
             # the view can see that caller.
             and getattr(request, "_force_auth_user", None) is None
         ):
-            response = self.serve(request)
-            if response is not None:
-                return response
+            outcome = serve(request)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            return _fall_through(self.get_response, request, outcome)
         return self.get_response(request)
 
-    def serve(self, request: HttpRequest) -> HttpResponse | None:
-        found = _plan(request.path, request.GET)
-        if found is None or request.path.rsplit("/", 1)[-1] in _EXCLUDED_EVENT_IDS:
-            return None
-        route, plan = found
-        user_id = None
-        if plan.auth != "none" or settings.RATE_LIMITS_ENABLED:
-            user_id = _bearer_user_id(request)
-        if plan.auth == "required" and user_id is None:
-            return None  # the view answers the 401
-        ckeys = list(plan.keys)
-        mine: list[CacheKey] = []
-        if user_id is not None and plan.auth != "none":
-            mine = [keys.user_auth(user_id=user_id), *plan.personal_key(user_id)]
-        read = cache.read_many(ckeys + mine)
-        if read is cache.FAILED:
-            return None
-        entries = [entry for entry, _ in read[0]]
-        if any(entry is cache.MISS or entry.body == b"null" for entry in entries):
-            return None  # a miss, or a cached "no such row": the view answers
-        due = [k for k, e in zip(ckeys + mine, entries, strict=True) if _due(e)]
-        if due:
-            # Refresh-ahead: the view recomputes these (one caller at a time).
-            refresh_requested.set(frozenset(due))
-            return None
-        personal = False
-        if mine:
-            auth = orjson.loads(entries[len(ckeys)].body)
-            if not auth or not auth.get("is_active"):
-                return None
-            if plan.auth == "required" and auth.get("banned_at") is not None:
-                return None  # the view answers the 403
-            if plan.personal is not None:
-                personal = True
-        refused = _throttled(request, user_id)
-        if refused is not None:
-            return refused
-        for k in ckeys + mine:
-            HITS[k.family.service].inc()
-        request.gc_route = route
-        if personal:
-            body, etag = plan.personal(entries[: len(ckeys)], entries[len(ckeys) + 1 :])
+
+class _Query:
+    """The query string as :func:`serve`'s parsers read it (``get``, ``getlist``, ``in``,
+    iteration, last value wins): what Django's QueryDict gives, without building one."""
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, query_string: str) -> None:
+        self._pairs: dict[str, list[str]] = {}
+        for name, value in parse_qsl(query_string, keep_blank_values=True):
+            self._pairs.setdefault(name, []).append(value)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._pairs
+
+    def __iter__(self):
+        return iter(self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def __getitem__(self, name: str) -> str:
+        return self._pairs[name][-1]
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        values = self._pairs.get(name)
+        return values[-1] if values else default
+
+    def getlist(self, name: str) -> list[str]:
+        return self._pairs.get(name, [])
+
+
+class _Request:
+    """What :func:`serve` and the header middleware read of a request, straight from
+    the WSGI environ: no Django request object is built for a hit."""
+
+    __slots__ = ("GET", "META", "gc_route", "method", "path", "path_info")
+
+    def __init__(self, environ: dict) -> None:
+        self.META = environ
+        self.method = "GET"
+        self.path = self.path_info = environ["PATH_INFO"]
+        self.GET = _Query(environ.get("QUERY_STRING", ""))
+        self.gc_route = None
+
+    @property
+    def headers(self) -> HttpHeaders:
+        return HttpHeaders(self.META)
+
+    def is_secure(self) -> bool:
+        header = settings.SECURE_PROXY_SSL_HEADER
+        if header:
+            name, value = header
+            return self.META.get(name) == value
+        return self.META.get("wsgi.url_scheme") == "https"
+
+
+def _unused(request):  # the header middleware below only post-process responses
+    raise AssertionError("not called")
+
+
+class CachedReadApp:
+    """The hit path in front of Django (guelaguetza/wsgi.py): a hit is answered with
+    the same bytes, headers (CORS, security) and metrics as inside Django's stack, but
+    without building Django's request, running its signals or its middleware chain,
+    which cost more than the Redis round trip. Anything else goes to Django, marked so
+    the middleware does not read the same keys again."""
+
+    def __init__(self, django_app) -> None:
+        from corsheaders.middleware import CorsMiddleware
+        from django.middleware.security import SecurityMiddleware
+
+        from guelaguetza.observability.middleware import RequestMetricsMiddleware
+
+        self.django_app = django_app
+        self.cors = CorsMiddleware(_unused)
+        self.security = SecurityMiddleware(_unused)
+        self.metrics = RequestMetricsMiddleware(_unused)
+
+    def __call__(self, environ: dict, start_response):
+        path = environ.get("PATH_INFO", "")
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or not path.startswith("/api/")
+            or not path.isascii()
+            # No cached route takes more: let Django apply its own limits to the rest.
+            or len(environ.get("QUERY_STRING", "")) > 1024
+            or not settings.CACHE_ENABLED
+        ):
+            return self.django_app(environ, start_response)
+        start = time.perf_counter()
+        request = _Request(environ)
+        outcome = serve(request)
+        environ[CHECKED] = True
+        if not isinstance(outcome, HttpResponse):
+            if not isinstance(outcome, frozenset):
+                return self.django_app(environ, start_response)
+            token = refresh_requested.set(outcome)
+            try:
+                return self.django_app(environ, start_response)
+            finally:
+                refresh_requested.reset(token)
+        if "HTTP_ORIGIN" in environ:
+            outcome = self.cors.add_response_headers(request, outcome)
         else:
-            body, etag = plan.compose(entries if plan.keys else entries[1:])
-        return entry_response(request, body, etag, personal=plan.auth != "none")
-
-
-def _due(entry: Entry) -> bool:
-    from guelaguetza.cache.flight import refresh_due
-
-    return refresh_due(entry)
+            # What corsheaders does for a request without Origin: only the Vary.
+            patch_vary_headers(outcome, ("origin",))
+        response = self.security.process_response(request, outcome)
+        self.metrics.record(request.gc_route or "unmatched", "GET", response.status_code, start)
+        start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+        return [response.content]
 
 
 def _throttled(request: HttpRequest, user_id: str | None) -> HttpResponse | None:

@@ -62,19 +62,23 @@ class RequestMetricsMiddleware:
     def __call__(self, request):
         start = time.perf_counter()
         response = self.get_response(request)
+        self.record(route_label(request), request.method, response.status_code, start)
+        return response
+
+    def record(self, route: str, method: str, status: int, start: float) -> None:
+        """Count and time one request that started at ``start`` (perf_counter); the
+        hit path in front of Django records its hits here too."""
         elapsed = time.perf_counter() - start
-        route = route_label(request)
-        method = method_label(request.method)
+        method = method_label(method)
         key = (method, route)
         timer = self._timers.get(key)
         if timer is None:
             timer = self._timers[key] = metrics.http_request_duration_seconds.labels(*key)
         timer.observe(elapsed)
-        counted = (method, route, response.status_code)
+        counted = (method, route, status)
         counter = self._counters.get(counted)
         if counter is None:
             counter = self._counters[counted] = metrics.http_requests_total.labels(
-                method, route, str(response.status_code)
+                method, route, str(status)
             )
         counter.inc()
-        return response
