@@ -7,11 +7,17 @@ lifetimes are settings, read per call so tests can override them.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import hashlib
+import hmac
+import time
 import uuid
 from dataclasses import dataclass
 
 import jwt
+import orjson
 from django.conf import settings
 
 ALGORITHM = "HS256"
@@ -75,6 +81,48 @@ def access_token_decode(token: str) -> dict | None:
     if claims.get("type") != "access" or not isinstance(claims.get("sub"), str):
         return None
     return claims
+
+
+_HS256_HEADERS = frozenset({b'{"alg":"HS256","typ":"JWT"}', b'{"typ":"JWT","alg":"HS256"}'})
+
+
+def access_token_claims_fast(token: str) -> dict | None:
+    """The claims of an access token this backend issued and that is valid now, checked
+    without PyJWT (a fifth of a signed-in cache hit's CPU): None for anything else,
+    including valid tokens it does not recognise (another header layout, an ``aud``,
+    ``nbf``), for which the caller asks :func:`access_token_decode` instead. So it
+    never accepts what that function would reject."""
+    head, _, rest = token.partition(".")
+    body, _, signature = rest.partition(".")
+    try:
+        if _b64(head) not in _HS256_HEADERS:
+            return None
+        expected = hmac.new(
+            settings.JWT_ACCESS_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256
+        ).digest()
+        if not hmac.compare_digest(expected, _b64(signature)):
+            return None
+        claims = orjson.loads(_b64(body))
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return None
+    if not isinstance(claims, dict) or claims.keys() - _FAST_CLAIMS:
+        return None
+    exp, iat, now = claims.get("exp"), claims.get("iat", 0), time.time()
+    if type(exp) is not int or type(iat) is not int or exp <= now or iat > now:
+        return None
+    if claims.get("type") != "access" or not isinstance(claims.get("sub"), str):
+        return None
+    return claims
+
+
+# The claims _encode writes; a token with others goes the slow, complete way.
+_FAST_CLAIMS = frozenset({"sub", "email", "role", "jti", "type", "iat", "exp"})
+
+
+def _b64(segment: str) -> bytes:
+    if not segment or "=" in segment:
+        raise ValueError("not a JWT segment")
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def refresh_token_decode(token: str) -> dict:

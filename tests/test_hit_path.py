@@ -152,3 +152,13 @@ def test_own_badges_hit_with_a_token(django_assert_num_queries):
     with django_assert_num_queries(0):
         hit = client.get("/api/gamification/badges")  # the seed-path alias
     assert hit.content == miss.content and len(orjson.loads(hit.content)["data"]) == 21
+
+
+@pytest.mark.django_db
+def test_a_token_the_hit_path_cannot_vouch_for_goes_to_the_view(api_client):
+    EventFactory()
+    api_client.get("/api/events")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+    events = orjson.loads(client.get("/api/events").content)["data"]["events"]
+    assert all("hasRSVP" not in e for e in events)  # any bad token is anonymous

@@ -288,15 +288,20 @@ _EXCLUDED_EVENT_IDS = frozenset({"my-rsvps"})
 
 
 # -- the middleware --------------------------------------------------------------------
+_NO_TOKEN = ""  # no Authorization header, or the demo tokens: the caller is anonymous
+
+
 def _bearer_user_id(request: HttpRequest) -> str | None:
-    """The ``sub`` of a valid access token (verified here, no database), else None."""
+    """The ``sub`` of a valid access token (verified here, no database); ``_NO_TOKEN``
+    for an anonymous caller; None when a token is there but this layer cannot vouch
+    for it (bad, expired, or issued some other way): then the view decides."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token or token.startswith("demo_"):
-        return None
-    from accounts.tokens import access_token_decode
+        return _NO_TOKEN
+    from accounts.tokens import access_token_claims_fast
 
-    claims = access_token_decode(token.strip())
+    claims = access_token_claims_fast(token.strip())
     return claims["sub"] if claims else None
 
 
@@ -308,14 +313,16 @@ def serve(request) -> HttpResponse | frozenset | None:
     if found is None or request.path.rsplit("/", 1)[-1] in _EXCLUDED_EVENT_IDS:
         return None
     route, plan = found
-    user_id = None
+    user_id = _NO_TOKEN
     if plan.auth != "none" or settings.RATE_LIMITS_ENABLED:
         user_id = _bearer_user_id(request)
-    if plan.auth == "required" and user_id is None:
+        if user_id is None:
+            return None  # a token this layer cannot vouch for: the view decides
+    if plan.auth == "required" and not user_id:
         return None  # the view answers the 401
     ckeys = list(plan.keys)
     mine: list[CacheKey] = []
-    if user_id is not None and plan.auth != "none":
+    if user_id and plan.auth != "none":
         mine = [keys.user_auth(user_id=user_id), *plan.personal_key(user_id)]
     read = cache.read_many(ckeys + mine)
     if read is cache.FAILED:
@@ -334,7 +341,7 @@ def serve(request) -> HttpResponse | frozenset | None:
         if plan.auth == "required" and auth.get("banned_at") is not None:
             return None  # the view answers the 403
         personal = plan.personal is not None
-    refused = _throttled(request, user_id)
+    refused = _throttled(request, user_id or None)
     if refused is not None:
         return refused
     for k in ckeys + mine:
