@@ -181,6 +181,8 @@ if CACHE_LEADERBOARD_BAND < 1 or CACHE_LEADERBOARD_TOP < 1:
 # expiry; BETA 0 turns it off. MIN_MS is the least "cost" assumed of a loader (see flight).
 CACHE_REFRESH_AHEAD_BETA = env.float("CACHE_REFRESH_AHEAD_BETA", default=1.0)
 CACHE_REFRESH_AHEAD_MIN_MS = env.int("CACHE_REFRESH_AHEAD_MIN_MS", default=1000)
+# ...and at least this fraction of the value's TTL (6 s of a 60 s TTL).
+CACHE_REFRESH_AHEAD_FRACTION = env.float("CACHE_REFRESH_AHEAD_FRACTION", default=0.1)
 # Ranks are recorded under buckets of this many xp (a move from a to b clears [a, b)).
 CACHE_RANK_XP_BUCKET = env.int("CACHE_RANK_XP_BUCKET", default=10)
 # One TTL per key family of DESIGN.md's tree; each is overridable as CACHE_TTL_<NAME>.

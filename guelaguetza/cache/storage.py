@@ -177,6 +177,9 @@ class Storage(Invalidation):
         if ttl is None:
             ttl = settings.CACHE_TTLS[ckey.family.name]
         ttl = jittered(ttl)
+        # Refresh-ahead looks ahead by at least a fraction of the TTL: a key read every
+        # few seconds is then recomputed before it expires, not only the very hottest.
+        delta_ms = max(delta_ms, int(ttl * 1000 * settings.CACHE_REFRESH_AHEAD_FRACTION))
         body, splice = codec.encode_body(ckey.family, value)
         expires_ms = int(time.time() * 1000) + ttl * 1000
         entry = Entry(body, codec.etag_of(body), expires_ms, delta_ms, splice)

@@ -78,3 +78,12 @@ def test_the_hit_path_leaves_a_due_key_to_the_view(api_client, settings):
     settings.CACHE_REFRESH_AHEAD_MIN_MS = 10**12
     entries = api_client.get(url).json()["data"]["entries"]
     assert [e["xp"] for e in entries] == [20, 10]  # ...the refresh recomputed it
+
+
+@pytest.mark.django_db
+def test_a_stored_value_looks_ahead_by_a_fraction_of_its_ttl(settings, redis_client):
+    settings.CACHE_TTL_JITTER = 0
+    settings.CACHE_REFRESH_AHEAD_FRACTION = 0.1
+    cache.wrap(KEY, lambda: {"v": 1}, ttl=60)
+    stored = cache.entry(KEY, lambda: {"v": 2})
+    assert stored.delta_ms == 6000  # 10 % of 60 s, the loader itself took far less
