@@ -19,6 +19,7 @@ import random
 
 from django.contrib.auth.hashers import make_password
 from django.db.models import Q
+from tqdm import tqdm
 
 from accounts.models import Role, User
 
@@ -73,6 +74,13 @@ def run(*, options: dict, stdout) -> None:
     todo = [n for n in range(1, wanted + 1) if f"seed.user.{n}@example.mx" not in existing]
     rng = random.Random(2024)
     password = make_password("password123")
+    # disable=None: the bar shows on a terminal only (seed_demo --no-progress forces it off).
+    bar = tqdm(
+        total=len(todo),
+        desc="accounts: random users",
+        unit="user",
+        disable=options.get("no_progress") or None,
+    )
     for start in range(0, len(todo), BATCH):
         chunk = todo[start : start + BATCH]
         User.objects.bulk_create(
@@ -88,5 +96,6 @@ def run(*, options: dict, stdout) -> None:
             ],
             ignore_conflicts=True,
         )
-        stdout.write(f"accounts: random users {start + len(chunk)}/{len(todo)}")
+        bar.update(len(chunk))
+    bar.close()
     stdout.write(f"accounts: {len(todo)} random users created ({wanted - len(todo)} existed)")

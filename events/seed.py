@@ -13,6 +13,8 @@ import datetime as dt
 import random
 from zoneinfo import ZoneInfo
 
+from tqdm import tqdm
+
 from events.models import Event, EventCategory
 from guelaguetza.cache import cache, keys
 from guelaguetza.festival import festival_year
@@ -118,9 +120,18 @@ def run(*, options: dict, stdout) -> None:
     )
     missing = [e for e in wanted if e.title not in existing]
     created: list[Event] = []
+    # disable=None: the bar shows on a terminal only (seed_demo --no-progress forces it off).
+    bar = tqdm(
+        total=len(missing),
+        desc="events",
+        unit="event",
+        disable=options.get("no_progress") or None,
+    )
     for offset in range(0, len(missing), BATCH):
-        created += Event.objects.bulk_create(missing[offset : offset + BATCH])
-        stdout.write(f"events: {len(created)}/{len(missing)} created")
+        batch = Event.objects.bulk_create(missing[offset : offset + BATCH])
+        created += batch
+        bar.update(len(batch))
+    bar.close()
     stdout.write(f"events: {len(created)} created, {len(existing)} already present")
     if created:
         # bulk_create sends no post_save: clear what the Event receiver would have.

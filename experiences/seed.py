@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from tqdm import tqdm
 
 from accounts.models import User
 from experiences.models import Experience, ExperienceCategory, ExperienceTimeSlot
@@ -149,7 +150,18 @@ def run(*, options: dict, stdout) -> None:
     ]
     before = ExperienceTimeSlot.objects.filter(experience__in=touched).count()
     # The unique (experience, date, startTime) index makes a rerun add nothing twice.
-    ExperienceTimeSlot.objects.bulk_create(slots, batch_size=BATCH, ignore_conflicts=True)
+    # disable=None: the bar shows on a terminal only (seed_demo --no-progress forces it off).
+    bar = tqdm(
+        total=len(slots),
+        desc="experiences: slots",
+        unit="slot",
+        disable=options.get("no_progress") or None,
+    )
+    for offset in range(0, len(slots), BATCH):
+        chunk = slots[offset : offset + BATCH]
+        ExperienceTimeSlot.objects.bulk_create(chunk, ignore_conflicts=True)
+        bar.update(len(chunk))
+    bar.close()
     added = ExperienceTimeSlot.objects.filter(experience__in=touched).count() - before
     stdout.write(f"experiences: {added} slots created over July {year}")
 

@@ -2,7 +2,7 @@
 for every other user without a stats row (the random users of ``--users N``).
 
 Idempotent: only users without a row get one, and badges are awarded through the
-services (get-or-create). Bulk inserts in batches with progress lines; bulk_create fires
+services (get-or-create). Bulk inserts in batches under a progress bar; bulk_create fires
 no post_save, so the leaderboard pages are invalidated explicitly at the end.
 """
 
@@ -12,6 +12,7 @@ import datetime as dt
 import random
 
 from django.contrib.auth import get_user_model
+from tqdm import tqdm
 
 from gamification.catalogue import ensure_catalogue
 from gamification.levels import level_for
@@ -62,6 +63,13 @@ def run(*, options: dict, stdout) -> None:
     stdout.write(f"gamification: stats for {len(missing)} users without them\n")
     demo_ids = []
     made = 0
+    # disable=None: the bar shows on a terminal only (seed_demo --no-progress forces it off).
+    bar = tqdm(
+        total=len(missing),
+        desc="gamification: stats rows",
+        unit="row",
+        disable=options.get("no_progress") or None,
+    )
     for start in range(0, len(missing), BATCH):
         rows = []
         for pk, email in missing[start : start + BATCH]:
@@ -81,7 +89,9 @@ def run(*, options: dict, stdout) -> None:
         # ignore_conflicts: a row created meanwhile (a check-in) is kept as it is.
         UserStats.objects.bulk_create(rows, ignore_conflicts=True)
         made += len(rows)
-        stdout.write(f"gamification: {made}/{len(missing)} stats rows\n")
+        bar.update(len(rows))
+    bar.close()
+    stdout.write(f"gamification: {made}/{len(missing)} stats rows\n")
 
     # Demo users' badges go through the award service (XP and caches follow).
     for user in User.objects.filter(email__in=DEMO_STATS):

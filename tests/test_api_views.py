@@ -17,8 +17,9 @@ from accounts.models import User
 from accounts.tokens import access_token_issue
 from guelaguetza.api import throttling
 from guelaguetza.api.views import ApiViewMixin
-from tests.cache.conftest import FakeClock, RedisProcess
+from tests.cache.redis_server import RedisProcess
 from tests.factories import UserFactory
+from tests.helpers import FakeClock
 
 LIMITS = {"RATE_LIMITS_ENABLED": True, "RATE_LIMIT_GLOBAL": "3/min",
           "RATE_LIMIT_AUTH": "2/min", "RATE_LIMIT_BOOKINGS": "2/min"}  # fmt: skip

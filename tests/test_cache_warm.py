@@ -20,7 +20,6 @@ from rest_framework.test import APIClient
 
 from guelaguetza.cache import cache
 from guelaguetza.cache.metrics import SERVICES
-from tests.conftest import client_for
 from tests.factories import (
     BookingFactory,
     EventFactory,
@@ -30,6 +29,7 @@ from tests.factories import (
     UserFactory,
     UserStatsFactory,
 )
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

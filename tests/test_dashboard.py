@@ -15,12 +15,10 @@ import re
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 
-from experiences.services import _locking
-from tests.experiences.conftest import book, client_for
 from tests.factories import TimeSlotFactory, UserFactory
+from tests.helpers import book, client_for, fail_booking_attempts
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAFANA = ROOT / "docker" / "grafana"
@@ -183,15 +181,8 @@ def make_every_family_exist(anonymous, monkeypatch) -> None:
     assert book(client_for(guest), slot).status_code == 201
     assert book(client_for(guest), slot).status_code == 409
 
-    def serialization_failure_once(number: int) -> None:
-        if number == 0:  # a real PostgreSQL 40001: retried, counted as a lock conflict
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "DO $$ BEGIN RAISE EXCEPTION 'injected serialization failure' "
-                    "USING ERRCODE = '40001'; END $$"
-                )
-
-    monkeypatch.setattr(_locking, "attempt_hook", serialization_failure_once)
+    # A real PostgreSQL 40001 on the first attempt: retried, counted as a lock conflict.
+    fail_booking_attempts(monkeypatch, {0})
     assert book(client_for(other), slot).status_code == 201
 
 

@@ -22,8 +22,8 @@ from events.models import EventRSVP
 from experiences.models import Booking
 from guelaguetza import urls as project_urls
 from guelaguetza.api.views import ApiViewMixin
-from tests.conftest import client_for
 from tests.factories import EventFactory, TimeSlotFactory, UserFactory
+from tests.helpers import client_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
 UNAVAILABLE = "Servicio no disponible temporalmente. Intenta de nuevo en unos segundos."

@@ -9,8 +9,8 @@ from accounts.tokens import access_token_issue
 from events import services as event_services
 from gamification import services as gam_services
 from guelaguetza.cache import cache, keys
-from tests.conftest import assert_error
 from tests.factories import EventFactory, UserFactory, UserStatsFactory
+from tests.helpers import assert_error
 
 BOARD = "/api/gamification/leaderboard?page=1&limit=5"
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from experiences.models import Experience
-from tests.conftest import assert_error, client_for
 from tests.factories import ExperienceFactory, UserFactory
+from tests.helpers import assert_error, client_for
 
 pytestmark = pytest.mark.django_db
 

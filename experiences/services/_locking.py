@@ -25,10 +25,6 @@ RETRY_DELAYS = (0.1, 0.2)  # seconds before attempts 2 and 3
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 LOCK_NOT_AVAILABLE = "55P03"
 
-# Test hook: called with the attempt number (0, 1, 2) at the start of each attempt, inside
-# its transaction. Tests use it to raise a real PostgreSQL error (SQLSTATE 40001).
-attempt_hook: Callable[[int], None] | None = None
-
 
 class VersionConflict(Exception):
     """The conditional UPDATE matched no row: someone else changed the slot first."""
@@ -51,8 +47,6 @@ def with_retries(attempt: Callable[[], T], *, hint: str) -> T:
         try:
             with transaction.atomic():
                 set_lock_timeout()
-                if attempt_hook is not None:
-                    attempt_hook(number)
                 return attempt()
         except VersionConflict:
             pass

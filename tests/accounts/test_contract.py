@@ -9,8 +9,8 @@ from django.conf import settings
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_error
 from tests.factories import UserFactory
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 

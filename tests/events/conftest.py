@@ -3,10 +3,8 @@ import datetime as dt
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import client_for
 from tests.factories import EventFactory, UserFactory
-
-JULY = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+from tests.helpers import JULY, client_for
 
 
 @pytest.fixture

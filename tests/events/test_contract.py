@@ -8,8 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from events.models import EventReminder, EventRSVP
-from tests.conftest import assert_error, data_of
 from tests.factories import EventFactory
+from tests.helpers import assert_error, data_of
 
 pytestmark = pytest.mark.django_db
 

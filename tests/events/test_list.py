@@ -4,8 +4,8 @@ import pytest
 
 from events.models import EventCategory
 from guelaguetza.cache import cache, keys
-from tests.events.conftest import JULY
 from tests.factories import EventFactory, EventRSVPFactory, UserFactory
+from tests.helpers import JULY
 
 pytestmark = pytest.mark.django_db
 

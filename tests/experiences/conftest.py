@@ -1,8 +1,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import client_for
 from tests.factories import ExperienceFactory, TimeSlotFactory, UserFactory
+from tests.helpers import client_for
 
 
 @pytest.fixture
@@ -42,12 +42,3 @@ def badge_catalogue(db):
     from gamification.models import Badge
 
     ensure_catalogue(Badge)
-
-
-def book(client: APIClient, slot, *, guests: int = 1, **extra):
-    return client.post(
-        "/api/bookings/bookings",
-        {"experienceId": slot.experience_id, "timeSlotId": slot.id, "guestCount": guests},
-        format="json",
-        **extra,
-    )

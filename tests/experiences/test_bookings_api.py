@@ -6,8 +6,8 @@ import pytest
 
 from experiences.models import Booking, BookingStatus
 from experiences.services import booking_create
-from tests.experiences.conftest import book, client_for
 from tests.factories import BookingFactory, ExperienceFactory, TimeSlotFactory, UserFactory
+from tests.helpers import book, client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.db.models.signals import post_delete, post_save
 from experiences.models import Booking, Experience, ExperienceReview, ExperienceTimeSlot
 from experiences.services import booking_create
 from guelaguetza.cache import cache, keys
-from tests.experiences.conftest import book, client_for
 from tests.factories import BookingFactory, ExperienceFactory, TimeSlotFactory, UserFactory
+from tests.helpers import book, client_for
 
 
 def slots_url(slot) -> str:

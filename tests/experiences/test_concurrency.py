@@ -15,8 +15,8 @@ from prometheus_client import REGISTRY
 
 from experiences.models import SEAT_HOLDING_STATUSES, Booking, ExperienceTimeSlot
 from experiences.services import _locking, booking_cancel, booking_create
-from tests.experiences.conftest import book, client_for
 from tests.factories import ExperienceFactory, TimeSlotFactory, UserFactory
+from tests.helpers import book, client_for, fail_booking_attempts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -171,23 +171,10 @@ def conflicts_counted() -> float:
     )
 
 
-def _raise_serialization_failure_on(attempts: set[int]):
-    def hook(number: int) -> None:
-        if number in attempts:
-            # A real PostgreSQL error with SQLSTATE 40001, not a Python mock.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "DO $$ BEGIN RAISE EXCEPTION 'injected serialization failure' "
-                    "USING ERRCODE = '40001'; END $$"
-                )
-
-    return hook
-
-
 def test_serialization_failure_twice_succeeds_on_third_attempt_after_backoff(monkeypatch):
     guest = UserFactory()
     slot = TimeSlotFactory()
-    monkeypatch.setattr(_locking, "attempt_hook", _raise_serialization_failure_on({0, 1}))
+    fail_booking_attempts(monkeypatch, {0, 1})
     conflicts = conflicts_counted()
 
     started = time.monotonic()
@@ -205,7 +192,7 @@ def test_serialization_failure_twice_succeeds_on_third_attempt_after_backoff(mon
 def test_serialization_failure_on_every_attempt_gives_409_concurrency_body(monkeypatch):
     guest = UserFactory()
     slot = TimeSlotFactory()
-    monkeypatch.setattr(_locking, "attempt_hook", _raise_serialization_failure_on({0, 1, 2}))
+    fail_booking_attempts(monkeypatch, {0, 1, 2})
 
     response = book(client_for(guest), slot)
 

@@ -10,9 +10,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from experiences.models import Booking, Experience, ExperienceTimeSlot
-from tests.conftest import assert_error
-from tests.experiences.conftest import book, client_for
 from tests.factories import BookingFactory, UserFactory
+from tests.helpers import assert_error, book, client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from experiences.models import BookingStatus, Experience, ExperienceTimeSlot
-from tests.experiences.conftest import client_for
 from tests.factories import BookingFactory, ExperienceFactory, TimeSlotFactory, UserFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from experiences.models import (
 )
 from experiences.services import booking_create
 from guelaguetza.festival import festival_year
-from tests.experiences.conftest import book, client_for
 from tests.factories import BookingFactory, ExperienceFactory, TimeSlotFactory, UserFactory
+from tests.helpers import book, client_for
 
 
 # --- complete: +50 XP and badges through the gamification service [F6] ---------------------

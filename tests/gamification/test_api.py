@@ -1,8 +1,8 @@
 import pytest
 
 from gamification.models import CATEGORY_RANK, UserStats
-from tests.conftest import client_for
 from tests.factories import UserBadgeFactory, UserFactory, UserStatsFactory
+from tests.helpers import client_for
 
 ME_ROUTES = [
     ("get", "/api/gamification/me/stats"),

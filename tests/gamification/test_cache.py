@@ -9,8 +9,8 @@ from gamification import services
 from gamification.catalogue import ensure_catalogue
 from gamification.models import Badge, UserBadge, UserStats
 from guelaguetza.cache import cache, keys
-from tests.conftest import client_for
 from tests.factories import UserFactory, UserStatsFactory
+from tests.helpers import client_for
 
 STATS = "/api/gamification/me/stats"
 BADGES = "/api/gamification/me/badges"

@@ -5,8 +5,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from gamification.models import UserStats
-from tests.conftest import assert_error, data_of
 from tests.factories import UserBadgeFactory, UserStatsFactory
+from tests.helpers import assert_error, data_of
 
 pytestmark = pytest.mark.django_db
 

@@ -2,6 +2,8 @@
 
 ``<app>/seed.py`` may define ``add_arguments(parser)`` and defines
 ``run(*, options: dict, stdout) -> None``. Apps without a seed module are skipped.
+Long steps show a tqdm progress bar on stderr when it is a terminal; ``--no-progress``
+(``options["no_progress"]``) turns it off there too. What was done is written to stdout.
 """
 
 import importlib
@@ -28,6 +30,11 @@ class Command(BaseCommand):
     help = "Create the demo logins and demo data (safe to run again)."
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help="no progress bars (they are off without a TTY)",
+        )
         for module in seed_modules():
             if hasattr(module, "add_arguments"):
                 module.add_arguments(parser)
