@@ -74,9 +74,9 @@ def rank_get(*, user_id: str, xp: int) -> int:
 
 
 def stats_get(*, user_id: str, create: bool = False) -> dict:
-    """UserStats of API.md 3: user:{id}:stats plus rank from user:{id}:rank.
+    """UserStats (docs/api.md#shape-userstats): user:{id}:stats plus rank from user:{id}:rank.
 
-    ``create`` (for /me/stats) creates a missing row, as API.md says; otherwise an
+    ``create`` (for /me/stats) creates a missing row, as the contract says; otherwise an
     unknown user raises a 404 ApiError and nothing is written (F7).
     """
     if not possible_id(user_id):
@@ -101,7 +101,7 @@ def _category_rank() -> Case:
 
 def badges_all() -> list[dict]:
     """The catalogue (badges:all), ordered by category in enum declaration order, then
-    threshold: an explicit rank, since alphabetical order differs (API.md 3)."""
+    threshold: an explicit rank, since alphabetical order differs (docs/api.md#shapes)."""
 
     def load() -> list[dict]:
         rows = Badge.objects.annotate(category_rank=_category_rank()).order_by(

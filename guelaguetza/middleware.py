@@ -76,7 +76,7 @@ class AdminOnlyMiddleware:
 
 
 class ApiExceptionMiddleware:
-    """An exception escaping a non-DRF view under /api becomes the JSON 500 of API.md
+    """An exception escaping a non-DRF view under /api becomes the JSON 500 of docs/api.md#errors
     1.4 even with DEBUG on (DRF views already go through the exception handler)."""
 
     def __init__(self, get_response):

@@ -1,4 +1,5 @@
-"""Shared fixtures. Tests run against real PostgreSQL and real Redis (STYLE.md).
+"""Shared fixtures. Tests run against real PostgreSQL and real Redis
+(docs/development.md#test-conventions).
 
 Redis: the cache layer and Django's cache use DB ``REDIS_TEST_DB`` (1 by default) of the
 server in REDIS_URL, flushed before the session and before each test. Concurrent test
@@ -68,7 +69,7 @@ def auth_client(user) -> APIClient:
     return client_for(user)
 
 
-# -- response envelopes (API.md 1.4), shared by the apps' contract tests -----------------
+# -- response envelopes (docs/api.md#errors), shared by the apps' contract tests -----------------
 def data_of(response):
     """``data`` of a 200 ``{success: true, data}`` body (exactly those two keys)."""
     assert response.status_code == 200, response.content

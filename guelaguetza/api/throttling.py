@@ -1,4 +1,4 @@
-"""Rate limits of API.md 1.6 as one DRF throttle, backed by Django's "default" cache.
+"""Rate limits (docs/api.md#rate-limits) as one DRF throttle, backed by Django's "default" cache.
 
 Scopes come from the request, so app views need no throttle settings of their own:
 every request counts against ``global``; POST /api/auth/login and /register also

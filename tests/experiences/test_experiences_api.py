@@ -1,4 +1,4 @@
-"""Experiences, slots and reviews over HTTP (API.md 7.1, 7.2, 7.4)."""
+"""Experiences, slots and reviews over HTTP (docs/api.md#experiences, #time-slots, #reviews)."""
 
 import datetime as dt
 
