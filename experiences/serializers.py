@@ -1,4 +1,5 @@
-"""Input validation (DRF serializers) and the JSON shapes of docs/api.md#shapes and #bookings.
+"""Input validation (DRF serializers) and the JSON shapes of docs/api.md#shapes and
+docs/api.md#bookings.
 
 Output shapes are plain functions returning JSON-ready dicts: selectors cache exactly
 what they return, so a cache hit costs no ORM or serializer work.
