@@ -5,7 +5,7 @@
 Needs seeded data in DATABASE_URL (a database of its own, e.g. gc_bench). Measures the
 unit costs of reads (at several hit rates) and writes, builds the model (:func:`model`)
 for N festival users, then replays a compressed festival day open loop and compares the
-model's predictions with what was measured: bench/README.md, "capacity.py". Prints
+model's predictions with what was measured: bench/README.md. Prints
 figures and writes bench/out/capacity-<time>.json; asserts nothing. The README's figures
 come from bench/results/capacity.txt.
 """
@@ -422,11 +422,11 @@ def model(costs: dict, users: int, **overrides) -> dict:
     memory_gb = (users * per_user + shared) / 1e9
     shards_memory = math.ceil(memory_gb / p["redis_memory_per_shard_gb"])
     # PostgreSQL, cache up: writes and every cache fill go to the primary by design
-    # (README, "Read replicas"); replicas take only uncached GETs, none in this mix.
+    # (README.md#read-replicas); replicas take only uncached GETs, none in this mix.
     pg_primary_cores = rps * per_req("pg_cpu_ms") / 1000 / p["pg_utilisation"]
     # Cache down (Redis outage at peak): every read is a database read. Read-your-writes
     # cannot be checked without Redis, so signed-in callers read the primary; anonymous
-    # reads go to the replicas (README, "Read replicas").
+    # reads go to the replicas (README.md#read-replicas).
     uncached = phases["reads uncached"]
     reads_cpu_down = rps * (1 - w) * uncached["pg_cpu_ms"] / 1000 / p["pg_utilisation"]
     replica_cores_down = reads_cpu_down * (1 - p["signed_in_share"])

@@ -8,7 +8,7 @@
 Starts the peer (bench/peer: the original's hit path rebuilt), the project and a bare
 Django view on loopback, drives each in rotating rounds with wrk (or the harness's
 client), and prints req/s, latency, CPU per request and their ratios; what each target
-serves and how it is compared: bench/README.md, "hitpath.py". Writes everything to
+serves and how it is compared: bench/README.md. Writes everything to
 bench/results/hitpath.txt (--out); asserts nothing.
 """
 

@@ -128,7 +128,7 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DB_CONNECT_TIMEOUT", default=3
 )
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
-# Read replicas (guelaguetza.db_routing; README, "Read replicas"): streaming replicas of
+# Read replicas (guelaguetza.db_routing; README.md#read-replicas): streaming replicas of
 # the primary, as comma-separated URLs; they become the aliases replica_0, replica_1...
 # Writes, bookings and cache fills always use "default"; uncached GETs may use a replica.
 DATABASE_REPLICA_URLS = [

@@ -19,7 +19,7 @@ DOCS = ROOT / "docs"
 OUTSIDE_DOCUMENTS = tuple(name + ".md" for name in ("API", "DESIGN", "STYLE"))
 SKIPPED_DIRS = {".git", ".venv", "node_modules", "var", "__pycache__"}
 TEXT_SUFFIXES = {".py", ".md", ".sh", ".conf", ".yml", ".yaml", ".toml", ".txt", ".cfg"}
-# docs/<file>.md#anchor or README.md#anchor, as code and documents cite them.
+# A file of docs/ (or the README), '#' and an anchor, as code and documents cite them.
 CITED_ANCHOR = re.compile(r"\b((?:docs/[\w-]+|README)\.md)#([\w-]+)")
 FIX_TAG = re.compile(r"\[F(\d+)\]")
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)|^\[[^\]]+\]:\s*(\S+)", re.M)

@@ -4,7 +4,7 @@ method and status.
 
 It is the outermost middleware, so its latency covers the whole Django stack. It replaces
 django-prometheus's Before/After pair and the former HttpMetricsMiddleware, which
-measured the same requests three times (docs: README "Metrics").
+measured the same requests three times (README.md#operations, metrics).
 """
 
 from __future__ import annotations
