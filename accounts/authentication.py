@@ -1,4 +1,6 @@
-"""Bearer JWT authentication that never rejects a request by itself (API.md 1.2, F1).
+"""Bearer JWT authentication that never rejects a request by itself [F1].
+
+The contract: docs/api.md#authentication.
 
 A missing, expired, malformed, forged or demo (``demo_...``) token leaves the caller
 anonymous, so public and optional-auth routes keep working for the UI's demo mode.

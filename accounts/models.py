@@ -39,7 +39,10 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A festival visitor (and, as host, a local). Logs in with email (API.md 4)."""
+    """A festival visitor (and, as host, a local).
+
+    Logs in with email (docs/api.md#post-auth-login).
+    """
 
     id = IdField()
     email = models.EmailField(max_length=254, unique=True)
@@ -91,7 +94,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class RefreshToken(models.Model):
-    """One issued refresh token (by its ``jti``), for single-use rotation (API.md 4).
+    """One issued refresh token (by its ``jti``), for single-use rotation
+    (docs/api.md#post-auth-refresh).
 
     Every login starts a family; each refresh marks its token used and issues the next
     one in the same family. Presenting a used token again is a replay: the whole family

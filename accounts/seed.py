@@ -1,4 +1,4 @@
-"""seed_demo's accounts step: the three demo logins of API.md 4, plus ``--users N``
+"""seed_demo's accounts step: the three demo logins (docs/api.md#auth), plus ``--users N``
 random users (emails ``seed.user.<n>@example.mx``, password ``password123``).
 
 The demo logins' passwords are public (the front end's demo buttons send them), so they

@@ -1,4 +1,4 @@
-"""Input validation and output shapes of /api/auth (API.md 4).
+"""Input validation and output shapes of /api/auth (docs/api.md#auth).
 
 Messages are the original's Spanish texts; unknown keys in a body are dropped.
 """
@@ -90,7 +90,7 @@ class ProfileInput(JsonBody):
 
 
 def auth_user(user, *, created_at: bool = False) -> dict:
-    """AuthUser of API.md 3 (register adds ``createdAt``)."""
+    """AuthUser of docs/api.md#shape-authuser (register adds ``createdAt``)."""
     out = {
         "id": user.id,
         "email": user.email,

@@ -1,4 +1,4 @@
-"""Writes of the accounts app: registration, login, token rotation, profile (API.md 4)."""
+"""Writes of the accounts app: registration, login, token rotation, profile (docs/api.md#auth)."""
 
 from __future__ import annotations
 

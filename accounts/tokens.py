@@ -1,4 +1,4 @@
-"""HS256 access and refresh tokens with the original backend's claims (API.md 1.2).
+"""HS256 access and refresh tokens with the original backend's claims (docs/api.md#authentication).
 
 Access: ``sub`` (user id), ``email``, ``role``, ``jti``, ``type: "access"``, ``iat``,
 ``exp``. Refresh: the same plus ``familyId`` and ``type: "refresh"``. Secrets and

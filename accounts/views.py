@@ -1,4 +1,4 @@
-"""/api/auth routes (API.md 4): thin views over accounts.services."""
+"""/api/auth routes (docs/api.md#auth): thin views over accounts.services."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ REFRESH_COOKIE = "gc_refresh_token"
 
 
 def _validated(serializer_class, data):
-    """(validated data, None) or (None, the 422 response of API.md 4)."""
+    """(validated data, None) or (None, the 422 response of docs/api.md#auth)."""
     serializer = serializer_class(data=data)
     if serializer.is_valid():
         return serializer.validated_data, None
@@ -29,8 +29,8 @@ def _validated(serializer_class, data):
 def _with_tokens(
     body: dict, pair: services.TokenPair, *, status_code: int = 200, token: bool = True
 ) -> Response:
-    """The token fields of API.md 4 (``token`` repeats ``accessToken`` for the UI,
-    except on refresh) plus the ``gc_refresh_token`` cookie."""
+    """The token fields of docs/api.md#post-auth-login (``token`` repeats
+    ``accessToken`` for the UI, except on refresh) plus the ``gc_refresh_token`` cookie."""
     body = {
         **body,
         "accessToken": pair.access_token,
@@ -54,7 +54,7 @@ def _with_tokens(
 
 class MeAuthenticated(Authenticated):
     """/api/auth/me of a valid token whose user is gone: 404 "Usuario no encontrado"
-    (API.md 4), where the other required-auth routes answer 401."""
+    (docs/api.md#get-auth-me), where the other required-auth routes answer 401."""
 
     def has_permission(self, request, view) -> bool:
         if getattr(request, USER_MISSING_ATTR, False):

@@ -1,5 +1,5 @@
 """ASGI entry point of bench/bare_django.py (bench only: granian's ASGI interface against
-its WSGI one, README "Performance")."""
+its WSGI one, README.md#performance)."""
 
 import os
 

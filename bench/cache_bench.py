@@ -1,4 +1,4 @@
-"""Benchmark of the cache layer against the issue's bars (issue 3, DESIGN.md).
+"""Benchmark of the cache layer against the issue's bars (issue 3, docs/cache.md).
 
 One run prints:
 1. hit latency of CacheService.get (and wrap) vs a raw redis-py GET of the same payload

@@ -2,31 +2,12 @@
 
     .venv/bin/python bench/capacity.py [--day-seconds 240] [--users 10000,50000,200000]
 
-Needs seeded data in DATABASE_URL (a database of its own, e.g. gc_bench; see
-bench/README.md). Runs on loopback against a private redis-server (spare port, so its
-command counts and CPU are this run's alone) and gunicorn servers of the project:
-
-1. **Unit costs.** The festival read mix of bench/load.py (Zipf popularity) at three hit
-   rates (a warm cache, then every TTL at 3 s and 1 s) and with the cache off; then each
-   write kind alone. Per request: CPU seconds of the app (gunicorn processes, from
-   /proc), Redis commands (INFO) and Redis CPU, PostgreSQL statements
-   (django_db_execute_total) and PostgreSQL CPU (the backends serving the bench database,
-   from /proc). A read's cost is fitted as ``hit_cost * h + miss_cost * (1 - h)`` over
-   the three hit rates (h: the cache's own hit rate, per lookup); the residual of that fit
-   is printed. Bytes per key family: MEMORY USAGE of the warm cache's keys.
-2. **The model** (:func:`model`): for N concurrent festival users at peak, the app cores,
-   Redis shards and PostgreSQL replicas, from those costs and the stated assumptions
-   (requests per user per second, hit rate, utilisation targets).
-3. **The check.** A festival day compressed into ``--day-seconds``: a night trough, the
-   morning performances, and the opening-night spike at 20:00, open loop (requests are
-   sent on schedule whatever the server's speed, so queueing shows), the same Zipf mix with
-   2 % writes, at a peak set to a share of this machine's predicted capacity. Every
-   segment compares what the model predicts from the requests actually sent (and the hit
-   rate measured) with what was measured: app CPU, Redis commands, PostgreSQL statements
-   and CPU; and the latency against the predicted utilisation.
-
-Prints figures and writes bench/out/capacity-<time>.json; asserts nothing. The README's
-figures come from bench/results/capacity.txt.
+Needs seeded data in DATABASE_URL (a database of its own, e.g. gc_bench). Measures the
+unit costs of reads (at several hit rates) and writes, builds the model (:func:`model`)
+for N festival users, then replays a compressed festival day open loop and compares the
+model's predictions with what was measured: bench/README.md. Prints
+figures and writes bench/out/capacity-<time>.json; asserts nothing. The README's figures
+come from bench/results/capacity.txt.
 """
 
 from __future__ import annotations
@@ -441,11 +422,11 @@ def model(costs: dict, users: int, **overrides) -> dict:
     memory_gb = (users * per_user + shared) / 1e9
     shards_memory = math.ceil(memory_gb / p["redis_memory_per_shard_gb"])
     # PostgreSQL, cache up: writes and every cache fill go to the primary by design
-    # (README, "Read replicas"); replicas take only uncached GETs, none in this mix.
+    # (README.md#read-replicas); replicas take only uncached GETs, none in this mix.
     pg_primary_cores = rps * per_req("pg_cpu_ms") / 1000 / p["pg_utilisation"]
     # Cache down (Redis outage at peak): every read is a database read. Read-your-writes
     # cannot be checked without Redis, so signed-in callers read the primary; anonymous
-    # reads go to the replicas (README, "Read replicas").
+    # reads go to the replicas (README.md#read-replicas).
     uncached = phases["reads uncached"]
     reads_cpu_down = rps * (1 - w) * uncached["pg_cpu_ms"] / 1000 / p["pg_utilisation"]
     replica_cores_down = reads_cpu_down * (1 - p["signed_in_share"])

@@ -1,5 +1,5 @@
 """gunicorn (sync workers) settings, for bench/hitpath.py's server comparison only: the
-project runs under granian (scripts/start.sh; README "Performance" says why).
+project runs under granian (scripts/start.sh; README.md#performance says why).
 
 Environment: WEB_CONCURRENCY (2 workers), ACCESS_LOG (false), PROMETHEUS_MULTIPROC_DIR.
 """

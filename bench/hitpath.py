@@ -5,25 +5,11 @@
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/gc_bench REDIS_URL=redis://127.0.0.1:6379/8
     .venv/bin/python bench/hitpath.py [--rounds 3] [--seconds 10] [--servers "granian gunicorn"]
 
-Starts, on loopback: the peer (bench/peer: the original's hit path rebuilt, Fastify 5 +
-ioredis 5, one Node process), and per application server in --servers the project
-(scripts/start.sh's settings, access log off, rate limits off) and a bare Django constant
-view (bench/bare_django.py, no middleware, same server and settings). Then, alternately
-in each round (the order rotates), drives each target for --seconds with wrk (-t2 -c32,
-keep-alive) or, without wrk, bench/_harness.py's client (one connection per request):
-
-- peer: GET /api/gamification/leaderboard?page=1&limit=20, the project's own page data
-  stored in Redis under the peer's key (checked: both answer the same JSON);
-- project: the same cached leaderboard page, and a signed-in cached
-  GET /api/gamification/me/stats (the top user's access token);
-- bare Django: GET /bare (constant bytes of a page's size).
-
-Prints req/s (median over rounds, and the range), p50/p99 (median over rounds), the
-servers' CPU time per request (all their processes, from /proc: on a shared machine it
-moves far less than req/s) and the ratios project/peer, me-stats/peer and project/bare
-Django (medians of per-round ratios, by req/s and by CPU per request), and the command
-to reproduce; writes everything, with each raw wrk output, to
-bench/results/hitpath.txt (--out). It asserts nothing.
+Starts the peer (bench/peer: the original's hit path rebuilt), the project and a bare
+Django view on loopback, drives each in rotating rounds with wrk (or the harness's
+client), and prints req/s, latency, CPU per request and their ratios; what each target
+serves and how it is compared: bench/README.md. Writes everything to
+bench/results/hitpath.txt (--out); asserts nothing.
 """
 
 from __future__ import annotations

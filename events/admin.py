@@ -1,5 +1,5 @@
 """Staff edit events here; saves and deletes go through the model signals, so the
-caches of DESIGN.md's map (detail, every list, attendees' my-rsvps) follow."""
+caches of docs/cache.md#invalidation-map (detail, every list, attendees' my-rsvps) follow."""
 
 from django.contrib import admin
 from django.db import models

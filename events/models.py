@@ -1,4 +1,4 @@
-"""Festival events, RSVPs and reminders (API.md 6, DESIGN.md "events/")."""
+"""Festival events, RSVPs and reminders (docs/api.md#events)."""
 
 from django.conf import settings
 from django.db import models
@@ -8,7 +8,7 @@ from guelaguetza.models import IdField, TimestampedModel
 
 
 class EventCategory(models.TextChoices):
-    # Declaration order is the enum order of API.md 2.
+    # Declaration order is the enum order of docs/api.md#enums.
     DANZA = "DANZA"
     MUSICA = "MUSICA"
     GASTRONOMIA = "GASTRONOMIA"

@@ -1,4 +1,4 @@
-"""Reads of API.md 6, through the cache (DESIGN.md key tree).
+"""Reads of docs/api.md#events, through the cache (docs/cache.md#key-tree).
 
 Signed-in callers are served from the cache too: the list page and the detail are one
 shared payload for everyone (``events:list:...``, ``event:{id}:detail``), and the caller's

@@ -1,4 +1,4 @@
-"""Input validation (query and body) and the JSON payloads of API.md 6.
+"""Input validation (query and body) and the JSON payloads of docs/api.md#events.
 
 Output payloads are plain dicts built once by the selectors' loaders and cached as is, so
 a cache hit costs no serializer work.
@@ -125,7 +125,7 @@ class ReminderBodySerializer(JsonBody):
 
 
 def event_item(event: Event, rsvp_count: int) -> dict:
-    """EventItem (API.md 3) without the caller's own hasRSVP/hasReminder."""
+    """EventItem (docs/api.md#shape-eventitem) without the caller's own hasRSVP/hasReminder."""
     return {
         "id": event.id,
         "title": event.title,

@@ -1,4 +1,5 @@
-"""Writes of API.md 6. Cache invalidation follows from events/signals.py (after commit)."""
+"""Writes of docs/api.md#events. Cache invalidation follows from the receivers (after
+commit)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/api/events (API.md 6): thin views over events.selectors and events.services."""
+"""/api/events (docs/api.md#events): thin views over events.selectors and events.services."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _done(message: str) -> Response:
 
 
 class EventViewSet(ApiGenericViewSet):
-    # Event ids are any URL-safe string (API.md 9); dots included.
+    # Event ids are any URL-safe string (docs/api.md#ids); dots included.
     lookup_value_regex = "[^/]+"
     lookup_url_kwarg = "event_id"
 

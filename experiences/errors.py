@@ -1,4 +1,4 @@
-"""The exact Spanish messages of API.md 7, and the 409 ConcurrencyError body."""
+"""The exact Spanish messages of docs/api.md#bookings, and the 409 ConcurrencyError body."""
 
 from guelaguetza.api.errors import ApiError
 
@@ -42,7 +42,7 @@ def not_found(message: str) -> ApiError:
 
 
 def concurrency_error(hint: str) -> ApiError:
-    """409 with exactly the body API.md 1.4 fixes (no success/details keys)."""
+    """409 with exactly the body docs/api.md#errors fixes (no success/details keys)."""
     return ApiError(
         409,
         CONCURRENCY_MESSAGE,

@@ -1,7 +1,7 @@
-"""Experiences hosted by locals, their time slots, bookings and reviews (API.md 7).
+"""Experiences hosted by locals, their time slots, bookings and reviews (docs/api.md#bookings).
 
-The booking invariants live in the database as well as in the services (DESIGN.md,
-"Bookings: no overbooking, no lost booking"): a slot can never hold more guests than its
+The booking invariants live in the database as well as in the services
+(docs/architecture.md#bookings-concurrency): a slot can never hold more guests than its
 capacity, and a user holds at most one *active* booking per slot [F13].
 """
 
@@ -33,7 +33,8 @@ class BookingStatus(models.TextChoices):
 
 # One active booking per (user, slot): a cancelled one no longer blocks a rebooking [F13].
 ACTIVE_STATUSES = (BookingStatus.PENDING_PAYMENT, BookingStatus.PENDING, BookingStatus.CONFIRMED)
-# Every status but CANCELLED holds seats (bookedCount = sum of their guestCount, API.md 7.6).
+# Every status but CANCELLED holds seats: bookedCount = sum of their guestCount
+# (docs/api.md#booking-rules).
 SEAT_HOLDING_STATUSES = tuple(s for s in BookingStatus if s != BookingStatus.CANCELLED)
 
 
@@ -94,7 +95,7 @@ class ExperienceTimeSlot(models.Model):
     capacity = models.PositiveIntegerField()
     booked_count = models.IntegerField(default=0)
     is_available = models.BooleanField(default=True)
-    # Optimistic lock: every booking create/cancel bumps it (API.md 7.6).
+    # Optimistic lock: every booking create/cancel bumps it (docs/api.md#booking-rules).
     version = models.IntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -148,7 +148,7 @@ def experience_slots(
     *, experience_id: str, start: str, end: str | None = None, as_entry: bool = False
 ):
     """Available slots between two validated ``YYYY-MM-DD`` strings (inclusive), keyed
-    by those raw strings (API.md 1.5)."""
+    by those raw strings (docs/cache.md#key-tree)."""
     if not possible_id(experience_id):
         raise not_found(errors.EXPERIENCE_NOT_FOUND)
     end = end or start

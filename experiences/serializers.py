@@ -1,4 +1,5 @@
-"""Input validation (DRF serializers) and the JSON shapes of API.md 3 / 7.
+"""Input validation (DRF serializers) and the JSON shapes of docs/api.md#shapes and
+docs/api.md#bookings.
 
 Output shapes are plain functions returning JSON-ready dicts: selectors cache exactly
 what they return, so a cache hit costs no ORM or serializer work.
@@ -70,7 +71,7 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class IdField(serializers.CharField):
-    """Ids are opaque strings (API.md 9): any non-empty one is looked up, and one that
+    """Ids are opaque strings (docs/api.md#ids): any non-empty one is looked up, and one that
     cannot exist (too long, say, or " <id>") is simply not found: 404, like an unknown id.
     Not trimmed: the schema's minLength is the raw string's."""
 
@@ -135,8 +136,9 @@ class MoneyField(serializers.DecimalField):
 
 
 class PriceBoundField(serializers.DecimalField):
-    """A price filter bound: any finite number (API.md 7.1 says "numbers"), not only
-    two-decimal ones; bounded so that any value compares with the decimal(10,2) column."""
+    """A price filter bound: any finite number (docs/api.md#get-experiences says
+    "numbers"), not only two-decimal ones; bounded so that any value compares with the
+    decimal(10,2) column."""
 
     def __init__(self, **kwargs):
         super().__init__(

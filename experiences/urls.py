@@ -1,4 +1,4 @@
-"""/api/bookings/... (API.md 7), included under /api/ by the project urls."""
+"""/api/bookings/... (docs/api.md#bookings), included under /api/ by the project urls."""
 
 from experiences import views
 from guelaguetza.api.routers import router

@@ -1,4 +1,4 @@
-"""Thin views for /api/bookings/... (API.md 7): parse with a serializer, call one
+"""Thin views for /api/bookings/... (docs/api.md#bookings): parse with a serializer, call one
 service or selector, return the bare body."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from guelaguetza.api.errors import NOT_FOUND
 from guelaguetza.api.permissions import Authenticated
 from guelaguetza.api.views import ApiGenericViewSet, ApiViewSet
 
-# Ids are opaque strings (API.md 9): any segment reaches the view, which answers 404.
+# Ids are opaque strings (docs/api.md#ids): any segment reaches the view, which answers 404.
 ID_REGEX = r"[^/]+"
 
 
@@ -109,7 +109,7 @@ class ExperienceViewSet(ApiGenericViewSet):
     @action(detail=True, methods=["get", "post"])
     def slots(self, request, pk: str):
         if request.method == "GET":
-            # The raw strings go into the key only after validation (API.md 1.5).
+            # The raw strings go into the key only after validation (docs/cache.md#key-tree).
             q = _query(SlotsQuerySerializer, request)
             start = q["startDate"].isoformat()
             end = q["endDate"].isoformat() if "endDate" in q else start
@@ -210,7 +210,8 @@ class BookingViewSet(ApiGenericViewSet):
     @extend_schema(request=None, responses={404: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"], url_path="retry-payment")
     def retry_payment(self, request, pk: str):
-        # Payments are out of scope: the UI shows its own message on this 404 (API.md 7.3).
+        # Payments are out of scope: the UI shows its own message on this 404
+        # (docs/api.md#post-bookings-retry-payment).
         raise NotFound(NOT_FOUND)
 
 

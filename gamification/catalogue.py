@@ -1,4 +1,4 @@
-"""The canonical badge catalogue (API.md 5.1 [F9]): the 16 codes of the original's
+"""The canonical badge catalogue (docs/api.md#badges, [F9]): the 16 codes of the original's
 ``backend/prisma/seed-badges.ts`` plus the ENGAGEMENT badges of this backend's domains.
 
 Used by the data migration and by seed_demo and tests that re-create it after a
@@ -168,7 +168,7 @@ BADGES: tuple[tuple[str, str, str, str, str, int, int, str | None], ...] = (
 RULE_METRIC: dict[str, str | None] = {row[0]: row[7] for row in BADGES}
 
 # Unknown codes (a badge added in the admin): STORIES by stories, SOCIAL by followers,
-# any other category never automatically (API.md 5.1).
+# any other category never automatically (docs/api.md#badges).
 CATEGORY_FALLBACK_METRIC: dict[str, str] = {"STORIES": "stories", "SOCIAL": "followers"}
 
 

@@ -1,4 +1,4 @@
-"""Levels of API.md 5.1: one formula, shared by services (stored column) and selectors."""
+"""Levels (docs/api.md#levels): one formula, shared by services (stored column) and selectors."""
 
 THRESHOLDS: tuple[int, ...] = (
     0, 100, 300, 600, 1000, 1500, 2100, 2800, 3600, 4500, 5500, 6600, 7800, 9100, 10500,

@@ -1,6 +1,6 @@
 """Gamification: a user's XP and streak (UserStats), the badge catalogue, unlocked badges.
 
-The stored ``level`` is informational only (API.md 5.1): responses recompute it from xp.
+The stored ``level`` is informational only (docs/api.md#levels): responses recompute it from xp.
 """
 
 from django.conf import settings
@@ -11,7 +11,7 @@ from guelaguetza.models import IdField
 
 
 class BadgeCategory(models.TextChoices):
-    # Declaration order is the display order (API.md 2): keep it, sort by CATEGORY_RANK.
+    # Declaration order is the display order (docs/api.md#enums): keep it, sort by CATEGORY_RANK.
     STORIES = "STORIES"
     SOCIAL = "SOCIAL"
     ENGAGEMENT = "ENGAGEMENT"

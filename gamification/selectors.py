@@ -1,21 +1,9 @@
 """Reads of the gamification app, all through the cache (keys of guelaguetza.cache).
 
 Each cached selector returns the JSON-ready payload, so a hit costs one Redis round trip
-and no ORM or serializer work.
-
-Ranking [F4] is competition ranking (1, 2, 2, 4) over ``xp`` desc, ties broken by user id
-asc for a stable order: a user's rank is ``1 + COUNT(xp > my xp)``, the same number in
-/stats and /leaderboard. Why an index and not a cached sorted structure: the index
-``gam_stats_xp_desc_user`` on (xp DESC, user_id) turns that COUNT into an index-only
-range scan over just the entries above the user (cheap for the top, and bounded by the
-index size, not the heap, for the tail), and serves leaderboard pages in order with a
-LIMIT; the result is then cached under user:{id}:rank (5 min) and invalidated by the
-user's own XP changes. A Redis sorted set would give O(log n) ranks but needs a second
-source of truth kept in step with every XP write (and rebuilt after eviction); at 100k
-rows the index is fast enough and can never disagree with the table. Measured on 100k
-seeded rows (EXPLAIN ANALYZE): a top-1 % user's COUNT is an index-only scan, 9 buffers,
-0.3 ms; a median user's ~11 ms; for the bottom of the board the planner rightly prefers
-one sequential pass (~15 ms, 1137 buffers), which the rank cache then absorbs.
+and no ORM or serializer work. Ranks [F4] are ``1 + COUNT(xp > my xp)`` over the index
+on (xp DESC, user_id), cached per user; why an index and not a sorted set:
+docs/architecture.md#ranking.
 """
 
 from __future__ import annotations
@@ -74,9 +62,9 @@ def rank_get(*, user_id: str, xp: int) -> int:
 
 
 def stats_get(*, user_id: str, create: bool = False) -> dict:
-    """UserStats of API.md 3: user:{id}:stats plus rank from user:{id}:rank.
+    """UserStats (docs/api.md#shape-userstats): user:{id}:stats plus rank from user:{id}:rank.
 
-    ``create`` (for /me/stats) creates a missing row, as API.md says; otherwise an
+    ``create`` (for /me/stats) creates a missing row, as the contract says; otherwise an
     unknown user raises a 404 ApiError and nothing is written (F7).
     """
     if not possible_id(user_id):
@@ -101,7 +89,7 @@ def _category_rank() -> Case:
 
 def badges_all() -> list[dict]:
     """The catalogue (badges:all), ordered by category in enum declaration order, then
-    threshold: an explicit rank, since alphabetical order differs (API.md 3)."""
+    threshold: an explicit rank, since alphabetical order differs (docs/api.md#shapes)."""
 
     def load() -> list[dict]:
         rows = Badge.objects.annotate(category_rank=_category_rank()).order_by(

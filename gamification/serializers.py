@@ -1,4 +1,5 @@
-"""Input validation and the JSON payloads of API.md 3 (UserStats, Badge, LeaderboardEntry).
+"""Input validation and the JSON payloads of docs/api.md#shapes (UserStats, Badge,
+LeaderboardEntry).
 
 Payload builders are plain functions: selectors cache their output, so a cache hit costs
 no serializer work.
@@ -17,7 +18,7 @@ from guelaguetza.api.formats import iso
 
 class StrictIntegerField(serializers.IntegerField):
     """Digits only: DRF's IntegerField also takes "2.0" and " 2", which are not the
-    positive integers API.md asks for."""
+    positive integers docs/api.md#get-gamification-leaderboard asks for."""
 
     default_error_messages = {"invalid": "Debe ser un número entero."}
 
@@ -66,7 +67,7 @@ def badge_payload(badge: Badge) -> dict:
 
 
 def user_badge_payload(badge: dict, unlocked_at: str | None) -> dict:
-    """A Badge for one user: ``unlockedAt`` only when unlocked (API.md 1.3)."""
+    """A Badge for one user: ``unlockedAt`` only when unlocked (docs/api.md#shape-badge)."""
     out = dict(badge)
     if unlocked_at is not None:
         out["unlockedAt"] = unlocked_at

@@ -56,7 +56,7 @@ def stats_ensure(*, user) -> UserStats:
 
 
 def xp_add(*, user, amount: int, reason: str) -> UserStats:
-    """Add ``amount`` XP to ``user``: the single path for every XP change (API.md F6).
+    """Add ``amount`` XP to ``user``: the single path for every XP change [F6].
 
     One atomic ``UPDATE xp = xp + n, level = <level of xp + n>``: no read-modify-write, so
     concurrent awards never lose each other. Invalidates user:{id}:stats, user:{id}:rank
@@ -160,7 +160,7 @@ def _count(app_label: str, model_name: str, **filters) -> int:
 
 
 def badge_metrics(*, user) -> dict[str, int]:
-    """The counts the award rules read (API.md 5.1)."""
+    """The counts the award rules read (docs/api.md#badges)."""
     stats = UserStats.objects.filter(user=user).values("longest_streak").first()
     return {
         "stories": 0,
@@ -233,7 +233,7 @@ def rewards_after_commit(*, user, xp: int = 0, reason: str) -> None:
 
 # -- check-in --------------------------------------------------------------------------
 def checkin_perform(*, user, now: dt.datetime | None = None) -> dict:
-    """The daily check-in of API.md 5.1 [F8].
+    """The daily check-in (docs/api.md#checkin-streak) [F8].
 
     Days are calendar days in FESTIVAL_TIME_ZONE. One conditional UPDATE moves the streak
     only when the last visit is not today: concurrent check-ins of one user queue on the

@@ -1,4 +1,5 @@
-"""Routes of API.md 5 (envelope ``{success: true, data}``); thin: parse, call, return."""
+"""Routes of docs/api.md#gamification (envelope ``{success: true, data}``); thin: parse,
+call, return."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class _CallerActions:
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"], url_path="check-in")
     def check_in(self, request) -> Response:
-        # No body and no content-type (API.md 1.1): request.data is never read.
+        # No body and no content-type (docs/api.md#routing): request.data is never read.
         result = services.checkin_perform(user=request.user)
         return ok({**result, "newBadges": [new_badge_payload(b) for b in result["newBadges"]]})
 

@@ -1,4 +1,4 @@
-"""The cache page of the Django admin: /admin/cache/, staff only (docs: README, "Operations").
+"""The cache page of the Django admin: /admin/cache/, staff only (README.md#operations).
 
 Staff who fix data in the admin see here what the cache holds and can clear it: every
 key family of the registry with its template, TTL, live key count (a SCAN, as

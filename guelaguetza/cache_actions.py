@@ -1,7 +1,7 @@
 """What an operator's invalidation of a pattern, or of a whole key family, does.
 
 Shared by ``manage.py cache_invalidate`` and the admin's cache page (/admin/cache/), so
-both decide the same way (docs: README, "Cache"):
+both decide the same way (README.md#cache):
 
 * a namespace of the tree (``leaderboard``, ``user:123``) is one generation bump: O(1)
   whatever the keyspace, and it closes the stale-set race;

@@ -1,33 +1,13 @@
-"""PostgreSQL read replicas: which database a read goes to (docs: README, "Read replicas").
+"""PostgreSQL read replicas: which database a read goes to.
 
-``DATABASE_REPLICA_URLS`` adds the aliases ``replica_0``, ``replica_1``... to DATABASES
-(guelaguetza.settings). :class:`ReplicaRouter` sends every write to ``default`` (the
-primary) and every read to the primary too, unless all of these hold:
-
-* the read happens inside an HTTP request under ``/api/`` whose method is safe (GET, HEAD,
-  OPTIONS): :class:`ReplicaRoutingMiddleware` marks such requests. Management commands,
-  the admin, /health, shells and tests never read a replica;
-* it is not inside :func:`primary_only`. The cache layer loads every value it is about to
-  store under ``primary_only()``: a lagging replica must never plant an old value under
-  the current generations, where it would be served as fresh for its whole TTL;
-* no transaction is open on the primary (a read inside ``transaction.atomic`` belongs to
-  that transaction);
-* the caller has not written within ``DATABASE_REPLICA_STICKY_SECONDS``
-  (read-your-writes, see below);
-* a replica is reachable and its replay lag is at most ``DATABASE_REPLICA_MAX_LAG_SECONDS``.
-
-Read-your-writes: after a request with an unsafe method (POST, PUT, PATCH, DELETE) from a
-signed-in caller, the middleware sets ``<CACHE_KEY_PREFIX>rw:user:<id>`` in Redis with
-that many seconds to live, before the response leaves. A safe request from the same
-caller that needs a database read finds the key and stays on the primary. The key lives
-in Redis rather than in a cookie because the API's clients send a bearer token, not
-cookies, and because every app server must see it. When Redis does not answer, the
-process cannot know who wrote recently: signed-in callers read the primary (Redis is
-asked again once per sticky window); anonymous reads still use a replica.
-
-The decision is taken once per request, lazily at its first routed read: a request
-served entirely from the cache costs no Redis lookup and no replica connection. One
-request reads one database (it never mixes the snapshots of two replicas).
+``DATABASE_REPLICA_URLS`` adds the aliases ``replica_0``, ``replica_1``... (settings).
+:class:`ReplicaRouter` sends every write, and every read by default, to ``default`` (the
+primary); a read goes to a replica only in a safe request under ``/api/`` (marked by
+:class:`ReplicaRoutingMiddleware`), outside :func:`primary_only` (cache fills: a lagging
+replica must never be stored under current generations), outside a transaction, from a
+caller who has not written within the sticky window (read-your-writes, a Redis key), and
+when a replica is reachable and recent enough. The rules and their reasons:
+docs/architecture.md#read-replicas and README.md#read-replicas.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Django-level error views: JSON in the API.md 1.4 shape, never an HTML page.
+"""Django-level error views: JSON in the shape of docs/api.md#errors, never an HTML page.
 
 Used for URLs no view matches (handler404 and the /api catch-all route), requests
 Django rejects before routing (handler400/403) and unhandled errors (handler500).

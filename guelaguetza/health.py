@@ -1,4 +1,4 @@
-"""/health (alias /api/health) per API.md 8 with F21, and GET / (service index).
+"""/health (alias /api/health) per docs/api.md#get-health [F21], and GET / (service index).
 
 Plain Django views: no authentication (the header is ignored), no throttling.
 """

@@ -1,4 +1,4 @@
-"""Primary keys: URL-safe, cuid-like strings (API.md 9).
+"""Primary keys: URL-safe, cuid-like strings (docs/api.md#ids).
 
 'c' + 24 lower-case base-36 characters: a millisecond timestamp (so ids sort roughly by
 creation, like Prisma's cuid) followed by random characters. Imported cuids fit too.

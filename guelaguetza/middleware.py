@@ -23,11 +23,12 @@ class AdminOnlyMiddleware:
     WhiteNoise) only for paths under settings.ADMIN_MIDDLEWARE_PATHS (/admin/, /static/).
 
     API requests never use a session, a CSRF cookie or Django's login, and paying for
-    six middleware on each of them is most of what a cache hit costs (docs: README
-    "Performance"). The inner stack is built the way Django builds settings.MIDDLEWARE,
-    and this middleware forwards Django's process_view/process_exception hooks to it
-    (CsrfViewMiddleware checks the token in process_view), so for the admin the result
-    is the stack it had when these middleware were listed in settings.MIDDLEWARE.
+    six middleware on each of them is most of what a cache hit costs
+    (README.md#performance). The inner stack is built the way Django builds
+    settings.MIDDLEWARE, and this middleware forwards Django's process_view and
+    process_exception hooks to it (CsrfViewMiddleware checks the token in process_view),
+    so for the admin the result is the stack it had when these middleware were listed in
+    settings.MIDDLEWARE.
     """
 
     def __init__(self, get_response):
@@ -76,7 +77,7 @@ class AdminOnlyMiddleware:
 
 
 class ApiExceptionMiddleware:
-    """An exception escaping a non-DRF view under /api becomes the JSON 500 of API.md
+    """An exception escaping a non-DRF view under /api becomes the JSON 500 of docs/api.md#errors
     1.4 even with DEBUG on (DRF views already go through the exception handler)."""
 
     def __init__(self, get_response):

@@ -6,7 +6,7 @@ from guelaguetza.ids import ID_MAX_LENGTH, new_id
 
 
 def IdField() -> models.CharField:
-    """String primary key, cuid-like (API.md 9): never an integer, never required format."""
+    """String primary key, cuid-like (docs/api.md#ids): never an integer, never required format."""
     return models.CharField(
         primary_key=True, max_length=ID_MAX_LENGTH, default=new_id, editable=False
     )

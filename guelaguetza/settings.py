@@ -128,7 +128,7 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DB_CONNECT_TIMEOUT", default=3
 )
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
-# Read replicas (guelaguetza.db_routing; README, "Read replicas"): streaming replicas of
+# Read replicas (guelaguetza.db_routing; README.md#read-replicas): streaming replicas of
 # the primary, as comma-separated URLs; they become the aliases replica_0, replica_1...
 # Writes, bookings and cache fills always use "default"; uncached GETs may use a replica.
 DATABASE_REPLICA_URLS = [
@@ -185,7 +185,7 @@ CACHE_REFRESH_AHEAD_MIN_MS = env.int("CACHE_REFRESH_AHEAD_MIN_MS", default=1000)
 CACHE_REFRESH_AHEAD_FRACTION = env.float("CACHE_REFRESH_AHEAD_FRACTION", default=0.1)
 # Ranks are recorded under buckets of this many xp (a move from a to b clears [a, b)).
 CACHE_RANK_XP_BUCKET = env.int("CACHE_RANK_XP_BUCKET", default=10)
-# One TTL per key family of DESIGN.md's tree; each is overridable as CACHE_TTL_<NAME>.
+# One TTL per key family (docs/cache.md#ttls); each is overridable as CACHE_TTL_<NAME>.
 CACHE_TTLS = {
     name: env.int(f"CACHE_TTL_{name.upper()}", default=seconds)
     for name, seconds in {
@@ -221,9 +221,9 @@ CACHES = {
 
 # --- Auth --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-# bcrypt, cost 12 (API.md 4). The SHA-256 pre-hash lifts bcrypt's 72-byte limit; raw
-# $2a$/$2b$ hashes imported from the original database verify through bcrypt_raw and
-# are upgraded on the next login.
+# bcrypt, cost 12 (docs/api.md#authentication). The SHA-256 pre-hash lifts bcrypt's
+# 72-byte limit; raw $2a$/$2b$ hashes imported from the original database verify through
+# bcrypt_raw and are upgraded on the next login.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "accounts.hashers.RawBcryptPasswordHasher",
@@ -265,14 +265,14 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- Rate limits (API.md 1.6) ------------------------------------------------------------
+# --- Rate limits (docs/api.md#rate-limits) ------------------------------------------------
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 RATE_LIMIT_GLOBAL = env("RATE_LIMIT_GLOBAL", default="100/min")
 RATE_LIMIT_AUTH = env("RATE_LIMIT_AUTH", default="5/min")
 RATE_LIMIT_BOOKINGS = env("RATE_LIMIT_BOOKINGS", default="20/min")
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
-# --- CORS (API.md 1.1) -------------------------------------------------------------------
+# --- CORS (docs/api.md#routing) -----------------------------------------------------------
 # The default adds the front end's development servers (its own port 3000 and Vite's
 # 5173) so `make run` works with it out of the box; production sets its own list.
 CORS_ORIGINS = env.list(

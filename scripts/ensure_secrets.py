@@ -9,7 +9,7 @@ library only: it runs before the virtualenv and before Django's settings, which 
 to load without a secret.
 
 `make run` (and every target that loads the settings) keeps `var/secrets.env`, read by
-guelaguetza/settings.py; the Docker stack keeps `docker/.env` (README, "Docker"). Both
+guelaguetza/settings.py; the Docker stack keeps `docker/.env` (README.md#docker). Both
 paths are ignored by git: no usable secret lives in the repository.
 """
 

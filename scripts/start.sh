@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serve the app with granian (WSGI) on $HOST:$PORT: $WEB_CONCURRENCY worker processes,
-# $WEB_THREADS threads each. Why granian and not gunicorn: README "Performance".
+# $WEB_THREADS threads each. Why granian and not gunicorn: README.md#performance.
 #
 # Graceful restart: `kill -HUP <granian pid>` respawns the workers one by one; SIGTERM
 # stops after in-flight requests (workers that do not stop within

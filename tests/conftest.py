@@ -1,4 +1,5 @@
-"""Shared fixtures. Tests run against real PostgreSQL and real Redis.
+"""Shared fixtures. Tests run against real PostgreSQL and real Redis
+(docs/development.md#test-conventions).
 
 The test settings (tests/settings.py) point Redis at the test DB; it is flushed before
 each test. Helpers (signed-in clients, response envelopes) are in tests/helpers.py.

@@ -70,7 +70,7 @@ def test_refused_bookings_posts_count_against_the_bookings_limit(api_client):
     assert statuses == [401, 401, 429]
 
 
-# -- /api/auth/me of a deleted user (API.md 4: 404 "Usuario no encontrado") --------------
+# -- /api/auth/me of a deleted user: 404 "Usuario no encontrado" (docs/api.md#get-auth-me)
 @pytest.mark.django_db
 @pytest.mark.parametrize("method", ["get", "put"])
 def test_me_of_a_deleted_user_is_404_user_not_found(api_client, method):
@@ -84,7 +84,7 @@ def test_me_of_a_deleted_user_is_404_user_not_found(api_client, method):
         "error": "Usuario no encontrado",
         "message": "Usuario no encontrado",
     }
-    # Other required-auth routes keep API.md 1.2's 401 for the same token.
+    # Other required-auth routes keep the 401 of docs/api.md#authentication for the same token.
     assert api_client.get("/api/gamification/me/stats").status_code == 401
 
 

@@ -1,4 +1,4 @@
-"""Every error under /api is JSON in the API.md 1.4 shape, never an HTML page."""
+"""Every error under /api is JSON in the shape of docs/api.md#errors, never an HTML page."""
 
 import pytest
 from django.test import Client, override_settings

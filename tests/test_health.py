@@ -1,4 +1,4 @@
-"""/health, /api/health (API.md 8, F21) and GET /."""
+"""/health, /api/health (docs/api.md#get-health, [F21]) and GET /."""
 
 import json
 import os

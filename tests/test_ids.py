@@ -1,4 +1,4 @@
-"""Primary keys (API.md 9): the id format and the check of ids that cannot exist."""
+"""Primary keys (docs/api.md#ids): the id format and the check of ids that cannot exist."""
 
 import pytest
 

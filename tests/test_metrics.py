@@ -1,5 +1,5 @@
-"""/metrics (API.md 8): request metrics, DB gauges, METRICS_TOKEN, multiprocess mode under
-the application server (scripts/start.sh), graceful restarts."""
+"""/metrics (docs/api.md#get-metrics): request metrics, DB gauges, METRICS_TOKEN,
+multiprocess mode under the application server (scripts/start.sh), graceful restarts."""
 
 import json
 import os

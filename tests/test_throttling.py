@@ -1,4 +1,4 @@
-"""Rate limits of API.md 1.6: scopes, 429 body and headers, identity, fail-open."""
+"""Rate limits (docs/api.md#rate-limits): scopes, 429 body and headers, identity, fail-open."""
 
 import socket
 

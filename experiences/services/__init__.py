@@ -1,4 +1,4 @@
-"""Writes of the experiences app (STYLE.md: services), split by entity."""
+"""Writes of the experiences app (docs/architecture.md#services-selectors), split by entity."""
 
 from experiences.services.bookings import (
     booking_cancel,

@@ -1,4 +1,6 @@
-"""One transaction per attempt, bounded lock waits, retries (DESIGN.md, "Bookings").
+"""One transaction per attempt, bounded lock waits, retries.
+
+Why: docs/architecture.md#bookings-concurrency.
 
 A slot write is retried in a fresh transaction on a version conflict, a serialization
 failure (40001) or a deadlock (40P01): 3 attempts in all, 100 ms then 200 ms apart, then

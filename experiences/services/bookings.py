@@ -1,4 +1,6 @@
-"""Booking writes: create, confirm, cancel, complete, expire (API.md 7.3, 7.6).
+"""Booking writes: create, confirm, cancel, complete, expire.
+
+The contract: docs/api.md#bookings-routes and docs/api.md#booking-rules.
 
 Seats change only through :func:`_take_seats` / :func:`_release_seats`: the slot row is
 locked (bounded by lock_timeout) and then updated with a conditional UPDATE on
@@ -103,7 +105,10 @@ def booking_create(
     guest_count: int = 1,
     special_requests: str | None = None,
 ) -> Booking:
-    """Book ``guest_count`` seats; errors in API.md 7.3's order. Status PENDING [F14]."""
+    """Book ``guest_count`` seats; status PENDING [F14].
+
+    Errors come in the order of docs/api.md#post-bookings-bookings.
+    """
     started = time.perf_counter()
 
     def attempt() -> Booking:

@@ -1,4 +1,5 @@
-"""Experience, slot and review writes (API.md 7.1, 7.2, 7.4).
+"""Experience, slot and review writes: docs/api.md#experiences, docs/api.md#time-slots
+and docs/api.md#reviews.
 
 Experience and review saves reach the cache through the receivers in signals.py; the
 writes here that bypass signals (bulk_create, QuerySet.update) invalidate explicitly.

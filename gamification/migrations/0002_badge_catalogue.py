@@ -1,4 +1,4 @@
-"""The canonical 21-badge catalogue (API.md 5.1 [F9]) as data."""
+"""The canonical 21-badge catalogue (docs/api.md#badges, [F9]) as data."""
 
 from django.db import migrations
 

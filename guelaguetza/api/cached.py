@@ -1,4 +1,4 @@
-"""The hit path: cached reads answered before URL resolution (docs/cache.md, "Hits").
+"""The hit path: cached reads answered before URL resolution (docs/cache.md#hits).
 
 :class:`CachedReadMiddleware` knows the cached GET routes. For one of them it parses the
 query with a plain function, builds the keys from the registry, and reads every value

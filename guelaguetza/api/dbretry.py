@@ -1,19 +1,10 @@
 """A PostgreSQL connection lost mid-request: retry once, or answer 503, never a 500.
 
-PostgreSQL restarts, failovers and ``pg_terminate_backend`` drop the connection a
-request is using; Django reconnects on the next request by itself, so the only damage
-is the request in flight. :func:`retrying` wraps every API view (through
-``guelaguetza.api.views.ApiViewMixin``) and runs it again, once, on a fresh connection
-when that is safe: when nothing the request wrote has committed, or could have. That
-covers reads, and writes whose transaction died with the connection (PostgreSQL rolls
-it back). Otherwise (a write already committed, or the connection died during a COMMIT
-whose outcome nobody knows) the client gets a JSON 503 with ``Retry-After``: running
-the request again could apply it twice.
-
-What committed is tracked per attempt by an ``execute_wrapper`` on the connection: a
-write statement (anything but SELECT/SHOW/SET and savepoint control) that changed rows
-either runs in autocommit mode, where it commits by itself, or inside an atomic block,
-where an ``on_commit`` callback says when its transaction committed.
+:func:`retrying` wraps every API view (through ``guelaguetza.api.views.ApiViewMixin``)
+and runs it again, once, on a fresh connection when nothing the request wrote has
+committed or could have; otherwise the client gets a JSON 503 with ``Retry-After``.
+An ``execute_wrapper`` tracks what committed per attempt. Why and how:
+docs/architecture.md#lost-connection.
 """
 
 from __future__ import annotations

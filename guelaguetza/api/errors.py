@@ -1,4 +1,4 @@
-"""Error bodies of API.md 1.4 [F2], for every error under /api.
+"""Error bodies (docs/api.md#errors) [F2], for every error under /api.
 
 Every JSON error carries ``success: false`` and the same Spanish text in ``error`` and
 ``message``; validation errors add ``details: [{field, message}]``. Services raise
@@ -38,9 +38,9 @@ def error_body(message: str, *, details: list[dict] | None = None, **extra: Any)
 
 
 class ApiError(Exception):
-    """An error with an exact API.md status and message.
+    """An error with the contract's exact status and message (docs/api.md#errors).
 
-    ``body`` replaces the standard shape where API.md fixes another one (the 409
+    ``body`` replaces the standard shape where the contract fixes another one (the 409
     ConcurrencyError body keeps exactly ``error``, ``message`` and ``hint``).
     """
 
@@ -94,7 +94,7 @@ def validation_response(detail: Any, *, status_code: int = 400, message: str | N
 
 
 def exception_handler(exc: Exception, context: dict) -> Response:
-    """DRF's EXCEPTION_HANDLER: map every exception to the API.md error shape."""
+    """DRF's EXCEPTION_HANDLER: map every exception to the error shape of docs/api.md#errors."""
     if isinstance(exc, ApiError):
         return Response(exc.to_body(), status=exc.status_code, headers=exc.headers)
     if isinstance(exc, RequestDataTooBig):  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -1,4 +1,4 @@
-"""Wire formats of API.md 1.3: JS-style ISO timestamps, slot dates, money strings."""
+"""Wire formats (docs/api.md#serialization): JS-style ISO timestamps, slot dates, money strings."""
 
 from __future__ import annotations
 

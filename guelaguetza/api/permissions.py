@@ -1,4 +1,4 @@
-"""Permissions shared by every app (API.md 1.2)."""
+"""Permissions shared by every app (docs/api.md#authentication)."""
 
 from rest_framework import exceptions, permissions
 

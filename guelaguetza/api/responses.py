@@ -1,4 +1,4 @@
-"""Success envelopes of API.md 1.3 shared by the apps' views."""
+"""Success envelopes (docs/api.md#envelopes) shared by the apps' views."""
 
 from rest_framework.response import Response
 

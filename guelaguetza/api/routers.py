@@ -1,4 +1,4 @@
-"""One router style for every app: DRF routers without trailing slashes (API.md 1.1)."""
+"""One router style for every app: DRF routers without trailing slashes (docs/api.md#routing)."""
 
 from rest_framework.routers import SimpleRouter
 

@@ -8,8 +8,8 @@ POSTPROCESSING_HOOK). Every operation of the schema must have an entry: the hook
 raises on one that has none, so a new route cannot ship undocumented.
 
 The schema is checked against the running app by schemathesis in ``make test``
-(tests/test_openapi_schemathesis.py, settings in schemathesis.toml; README "OpenAPI
-schema").
+(tests/test_openapi_schemathesis.py, settings in schemathesis.toml;
+README.md#openapi-schema).
 """
 
 from __future__ import annotations

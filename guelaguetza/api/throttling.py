@@ -1,20 +1,11 @@
-"""Rate limits of API.md 1.6 as one DRF throttle, backed by Django's "default" cache.
+"""Rate limits (docs/api.md#rate-limits) as one DRF throttle, backed by Django's cache.
 
-Scopes come from the request, so app views need no throttle settings of their own:
-every request counts against ``global``; POST /api/auth/login and /register also
-against ``auth``; every POST under /api/bookings/ also against ``bookings``. /health
-and /metrics are plain Django views, outside DRF, hence exempt.
-
-Fixed windows: one pipelined INCR + EXPIRE NX per scope (atomic, one round trip).
-Fail-open: when Redis errors, the request is served and the failure counted in
-``guelaguetza_rate_limit_errors_total``. A circuit breaker (the cache layer's class,
-its own instance: this is Django's cache connection) skips Redis for a few seconds
-after repeated failures, so a hung Redis does not add a socket timeout to every request.
-An outage logs one line per breaker transition (open, closed again), not a traceback
-per request; the failing calls' tracebacks are at DEBUG.
-
-The throttle runs before the permission check (guelaguetza.api.views.ApiViewMixin), so
-a client hammering a route it may not use is limited like any other.
+Scopes come from the request (``global`` always; ``auth`` for POST /api/auth/login and
+/register; ``bookings`` for every POST under /api/bookings/), so views need no throttle
+settings. Fixed windows: one pipelined INCR + EXPIRE NX per scope. Fail-open behind its
+own circuit breaker, so a hung Redis neither refuses requests nor adds a timeout to each
+(docs/architecture.md#redis-failure). The throttle runs before the permission check
+(guelaguetza.api.views.ApiViewMixin), so a refused client is limited like any other.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The base of every API view (STYLE.md's thin DRF viewsets): two changes to DRF's
+"""The base of every API view (thin DRF viewsets, docs/architecture.md#views): two changes to DRF's
 request cycle that must hold for all views, so they live here once.
 
 1. Rate limits run before the permission check. DRF's order is authentication,

@@ -1,4 +1,4 @@
-"""The cache layer (DESIGN.md, "The cache layer").
+"""The cache layer (docs/cache.md, docs/architecture.md#cache-layer).
 
 from guelaguetza.cache import cache, keys
 

@@ -1,4 +1,4 @@
-"""A per-process circuit breaker for Redis (DESIGN.md, "When Redis is slow or down").
+"""A per-process circuit breaker for Redis (docs/architecture.md#redis-failure).
 
 After ``CACHE_BREAKER_FAILURES`` consecutive failed calls the breaker *opens*: for
 ``CACHE_BREAKER_RESET_SECONDS`` every cache call skips Redis without any network call (so a

@@ -1,19 +1,10 @@
-"""How a cached value is laid out in Redis (docs/cache.md, "Stored values").
+"""How a cached value is laid out in Redis (docs/cache.md#stored-values).
 
-A value is the response body an endpoint sends, behind a short header::
-
-    <n>\\n                          recorded dependencies (cache.depends_on), then n lines
-    <redis name> <generation>\\n    each checked by Redis itself (transport.READ_SCRIPT)
-    <gen>|<gen>|...\\n              generations of the key's own namespaces, read before loading
-    <expires ms> <delta ms> <etag> <splice>\\n
-    <body>
-
-so a hit slices the body out and sends it: no JSON decode, no serializer, no renderer.
-``expires``/``delta`` drive refresh-ahead (when the value dies, how long it took to
-compute); ``etag`` is its strong validator; ``splice`` says where a signed-in caller's
-own flags go into the bytes (events: ``[[id, offset], ...]``), ``-`` when nowhere.
-
-This module is the bottom layer with the registry: pure functions on bytes, no Redis.
+A value is the response body an endpoint sends behind a short header (recorded
+dependencies, the generations of the key's namespaces, expiry, refresh delta, ETag and
+the splice points of per-caller flags), so a hit slices the body out and sends it: no
+JSON decode, no serializer, no renderer. The bottom layer with the registry: pure
+functions on bytes, no Redis.
 """
 
 from __future__ import annotations

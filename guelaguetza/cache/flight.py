@@ -1,4 +1,4 @@
-"""Single flight on a miss, and refresh-ahead on a hit (docs/cache.md, "Stampedes").
+"""Single flight on a miss, and refresh-ahead on a hit (docs/cache.md#stampede-protection).
 
 When a key is missing, one caller (the one whose ``SET NX PX`` on ``<prefix>lock:<key>``
 succeeds) runs the loader and stores its value; the others poll the value for at most

@@ -1,4 +1,4 @@
-"""Invalidation after commit, deduplicated per transaction (DESIGN.md rule 1).
+"""Invalidation after commit, deduplicated per transaction (docs/cache.md#after-commit).
 
 :class:`Invalidation` gives Invalidation its four kinds: ``delete`` (direct),
 ``delete_many`` (multiple), ``invalidate`` (pattern: a namespace of the tree, O(1)) and

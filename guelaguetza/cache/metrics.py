@@ -1,4 +1,4 @@
-"""Prometheus metrics of the cache layer (DESIGN.md, "Metrics").
+"""Prometheus metrics of the cache layer (docs/cache.md#metrics).
 
 Counters and the histogram are plain prometheus_client objects, so they are
 multiprocess-safe when ``PROMETHEUS_MULTIPROC_DIR`` is set before import (gunicorn).

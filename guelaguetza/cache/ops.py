@@ -1,7 +1,8 @@
 """Operator helpers for the manage.py cache commands: never on a request path.
 
-These walk the keyspace with SCAN (bounded batches, so Redis stays responsive), which
-DESIGN.md forbids on requests; requests invalidate through namespace generations.
+These walk the keyspace with SCAN (bounded batches, so Redis stays responsive), which no
+request may do; requests invalidate through namespace generations
+(docs/cache.md#keys-and-namespaces).
 Redis errors are left to reach the operator.
 """
 

@@ -1,4 +1,4 @@
-"""The key tree of DESIGN.md: every cached value's family, declared once.
+"""The key tree (docs/cache.md#key-tree): every cached value's family, declared once.
 
 No other module spells a key string. A family names its template, its TTL (the entry
 ``settings.CACHE_TTLS[name]``, read at call time), the service label of its metrics and
@@ -7,8 +7,8 @@ a ``:`` boundary (``user:123``, ``leaderboard``, ``experience:42:slots``); inval
 ``<namespace>:*`` makes every value under it unreadable in one Redis round trip.
 Every key is also its own namespace, so a direct delete closes the stale-set race too.
 
-The invalidation map of DESIGN.md is data here as well (:data:`CASCADES`), so one file
-says what each write clears.
+The invalidation map (docs/cache.md#invalidation-map) is data here as well
+(:data:`CASCADES`), so one file says what each write clears.
 """
 
 from __future__ import annotations

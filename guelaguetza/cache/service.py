@@ -1,18 +1,10 @@
 """CacheService: cache-aside over Redis with namespace generations (docs/cache.md).
 
-The top layer of the package; below it, each importing only downward: flight (single
-flight, refresh-ahead) -> storage (one-round-trip reads, stores, recorded dependencies)
--> invalidation (after commit, deduplicated) -> transport (connection, breaker) ->
-codec, registry, breaker, metrics.
-
-* ``wrap(key, loader)``: the value (decoded) for code inside the app;
-* ``entry(key, loader)``: the stored bytes and ETag, for the endpoint that serves them;
-* ``invalidate("user:1:*")`` is one SET of ``guelaguetza:gen:user:1`` to a fresh unique
-  value: O(1) whatever the keyspace (no SCAN, no KEYS).
-
-Inside the application's own transaction a read bypasses the cache, so uncommitted data
-is never stored. Redis failures never reach the caller: reads fall back to the loader,
-invalidations are logged, counted and kept to be replayed when Redis answers again.
+The top layer of the package (docs/cache.md#the-package-bottom-to-top): ``wrap(key,
+loader)`` gives code the decoded value, ``entry(key, loader)`` gives a view the stored
+bytes and ETag, ``invalidate("user:1:*")`` is one SET of a generation key. Inside the
+application's own transaction a read bypasses the cache, so uncommitted data is never
+stored; Redis failures never reach the caller (docs/architecture.md#redis-failure).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The original app's ``guelaguetza_*`` metrics (API.md 8), defined once.
+"""The original app's ``guelaguetza_*`` metrics (docs/api.md#get-metrics), defined once.
 
 prometheus_client objects are multiprocess-safe when PROMETHEUS_MULTIPROC_DIR is set
 before import (scripts/start.sh sets it for the server's workers). The database gauges

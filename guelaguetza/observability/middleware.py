@@ -1,9 +1,10 @@
 """The one request-metrics middleware: guelaguetza_http_requests_total and
-guelaguetza_http_request_duration_seconds (API.md 8), by route template, method and status.
+guelaguetza_http_request_duration_seconds (docs/api.md#get-metrics), by route template,
+method and status.
 
 It is the outermost middleware, so its latency covers the whole Django stack. It replaces
 django-prometheus's Before/After pair and the former HttpMetricsMiddleware, which
-measured the same requests three times (docs: README "Metrics").
+measured the same requests three times (README.md#operations, metrics).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""/metrics (API.md 8): everything registered, plus DB gauges computed per scrape.
+"""/metrics (docs/api.md#get-metrics): everything registered, plus DB gauges computed per scrape.
 
 Single process: the default registry (django-prometheus, guelaguetza_*, cache_*).
 Under the application server, scripts/start.sh sets PROMETHEUS_MULTIPROC_DIR and every
@@ -43,7 +43,7 @@ from guelaguetza.api.errors import error_body
 
 logger = logging.getLogger(__name__)
 
-# API.md 8 fixes the classic text format's content type.
+# docs/api.md#get-metrics fixes the classic text format's content type.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # Booking statuses behind the original's two booking gauges.

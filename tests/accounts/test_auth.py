@@ -1,4 +1,4 @@
-"""POST /api/auth/register, /login, /refresh and GET/PUT /api/auth/me (API.md 4)."""
+"""POST /api/auth/register, /login, /refresh and GET/PUT /api/auth/me (docs/api.md#auth)."""
 
 import datetime as dt
 

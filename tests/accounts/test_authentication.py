@@ -1,5 +1,6 @@
-"""OptionalJWTAuthentication + Authenticated (API.md 1.2, F1): bad tokens are anonymous
-on public routes and a 401/403 in the 1.4 shape on required ones."""
+"""OptionalJWTAuthentication + Authenticated (docs/api.md#authentication, [F1]): bad
+tokens are anonymous on public routes and a 401/403 in the shape of docs/api.md#errors on
+required ones."""
 
 import datetime as dt
 

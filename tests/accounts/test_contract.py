@@ -1,5 +1,5 @@
-"""/api/auth against API.md 4, route by route: exact key sets, statuses and messages, and
-bad input that must come back as a 4xx in the API.md 1.4 shape, never a 500."""
+"""/api/auth against docs/api.md#auth, route by route: exact key sets, statuses and messages, and
+bad input that must come back as a 4xx in the shape of docs/api.md#errors, never a 500."""
 
 import json
 

@@ -24,24 +24,3 @@ def test_every_family_and_declaration_is_in_the_document():
         assert f"`{family.template}`" in text
         for shows in family.shows:
             assert f"| {family.name} | {shows.model} |" in text
-
-
-def test_the_design_documents_key_tree_is_in_the_registry():
-    """The key tree of the design document (shared/DESIGN.md, beside the clone in CI and
-    on the team's machines): every row is a family with the same key and TTL."""
-    import re
-
-    import pytest
-
-    design = Path(settings.BASE_DIR).parent / "shared" / "DESIGN.md"
-    if not design.exists():
-        pytest.skip(f"{design} is not beside this clone: nothing to compare")
-    rows = re.findall(r"^\| [^|]+ \| `([^`]+)` \| (\d+) s \|$", design.read_text(), re.M)
-    assert len(rows) >= 12
-
-    def shape(template: str) -> str:
-        return re.sub(r"\{[^}]*\}", "{}", template)
-
-    registry = {shape(f.template): settings.CACHE_TTLS[f.name] for f in FAMILIES.values()}
-    for template, ttl in rows:
-        assert registry.get(shape(template)) == int(ttl), template

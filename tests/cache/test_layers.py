@@ -1,5 +1,5 @@
 """guelaguetza/cache is layered: each module imports only the modules below it, so a
-reader can start at the bottom (docs/cache.md, "The package, bottom to top")."""
+reader can start at the bottom (docs/cache.md#the-package-bottom-to-top)."""
 
 import ast
 from pathlib import Path

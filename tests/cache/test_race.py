@@ -1,4 +1,4 @@
-"""The stale-set race, replayed deterministically (DESIGN.md, rule 3).
+"""The stale-set race, replayed deterministically (docs/cache.md#stale-set-race).
 
 A reader misses and loads the old row; a writer commits and its invalidation runs (in
 on_commit, for real); only then does the reader store what it loaded. Threading events

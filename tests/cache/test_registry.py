@@ -1,4 +1,4 @@
-"""The key tree: names exactly as DESIGN.md documents them, TTLs from settings with
+"""The key tree: names exactly as docs/cache.md#key-tree documents them, TTLs from settings with
 jitter, free text normalised, every invalidation-map entry valid."""
 
 import math

@@ -1,6 +1,6 @@
-"""/api/events against API.md 6, route by route: envelopes (reads {success, data}, writes
+"""/api/events against docs/api.md#events, route by route: envelopes (reads {success, data}, writes
 {success, message}), exact EventItem/EventDetail keys, and bad input answered as a 4xx in
-the API.md 1.4 shape, never a 500."""
+the shape of docs/api.md#errors, never a 500."""
 
 import datetime as dt
 

@@ -1,4 +1,5 @@
-"""POST/GET /api/bookings/bookings... (API.md 7.3): shapes, error order, permissions."""
+"""POST/GET /api/bookings/bookings... (docs/api.md#bookings-routes): shapes, error order,
+permissions."""
 
 import datetime as dt
 

@@ -1,5 +1,5 @@
 """Cached reads of the experiences app: hits, misses, and freshness after every write
-through the real receivers and on_commit (DESIGN.md invalidation map, F17, F18)."""
+through the real receivers and on_commit (docs/cache.md#invalidation-map, [F17], [F18])."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""Bookings under real concurrency (DESIGN.md, "Bookings: no overbooking, no lost booking").
+"""Bookings under real concurrency (docs/architecture.md#bookings-concurrency).
 
 Real threads against real PostgreSQL, released together by a Barrier; each thread closes
 its own connection. transaction=True: the services' transactions really commit.
@@ -182,7 +182,8 @@ def test_serialization_failure_twice_succeeds_on_third_attempt_after_backoff(mon
     elapsed = time.monotonic() - started
 
     assert response.status_code == 201
-    # 100 ms then 200 ms of backoff is part of the contract (API.md 7.6), not a benchmark.
+    # 100 ms then 200 ms of backoff is part of the contract (docs/api.md#booking-rules),
+    # not a benchmark.
     assert elapsed >= 0.3
     assert conflicts_counted() == conflicts + 2
     slot.refresh_from_db()

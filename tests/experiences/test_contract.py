@@ -1,6 +1,6 @@
-"""/api/bookings against API.md 7, route by route: bare bodies with exact key sets
+"""/api/bookings against docs/api.md#bookings, route by route: bare bodies with exact key sets
 (ExperienceRow, TimeSlotRow, BookingRow, ...), wire types (money strings, numbers, ISO
-ms Z, slot date as midnight UTC), and bad input answered as a 4xx in the API.md 1.4
+ms Z, slot date as midnight UTC), and bad input answered as a 4xx in the docs/api.md#errors
 shape, never a 500."""
 
 import datetime as dt

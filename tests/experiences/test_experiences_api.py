@@ -1,4 +1,5 @@
-"""Experiences, slots and reviews over HTTP (API.md 7.1, 7.2, 7.4)."""
+"""Experiences, slots and reviews over HTTP: docs/api.md#experiences,
+docs/api.md#time-slots and docs/api.md#reviews."""
 
 import datetime as dt
 

@@ -1,5 +1,5 @@
-"""/api/gamification against API.md 5, route by route: the {success, data} envelope,
-exact key sets and types, and bad input answered as a 4xx in the API.md 1.4 shape."""
+"""/api/gamification against docs/api.md#gamification, route by route: the {success, data} envelope,
+exact key sets and types, and bad input answered as a 4xx in the shape of docs/api.md#errors."""
 
 import pytest
 from rest_framework.test import APIClient
@@ -107,7 +107,8 @@ def test_leaderboard_bad_page_or_limit_is_400(api_client, query):
     (b"null", "application/json"), (b"\xff", "application/json"), (b"<x/>", "text/xml"),
 ])  # fmt: skip
 def test_check_in_ignores_whatever_body_it_gets(auth_client, raw, content_type):
-    # The check-in takes no body (API.md 1.1): a stray one is never parsed, never a 4xx/5xx.
+    # The check-in takes no body (docs/api.md#routing): a stray one is never parsed, never
+    # a 4xx/5xx.
     r = auth_client.generic("POST", "/api/gamification/me/check-in", raw, content_type=content_type)
 
     assert data_of(r)["isNewDay"] is True
@@ -125,7 +126,7 @@ def test_demo_token_on_public_routes_is_anonymous(user):
     assert_error(client.get("/api/gamification/me/stats"), 401, "No autorizado")
 
 
-# The §5.1 tables: code -> (category, threshold, xpReward), in the response order
+# The tables of docs/api.md#badges: code -> (category, threshold, xpReward), in the response order
 # (category in enum declaration order, then threshold).
 CATALOGUE = [
     ("FIRST_STORY", "STORIES", 1, 50), ("STORIES_10", "STORIES", 10, 100),

@@ -2,7 +2,7 @@
 forget Idempotency-Key responses older than a day.
 
 The original backend's 30-minute cleanup job. Nothing produces those statuses while
-payments are out of scope (API.md 7.6), so it is normally a no-op; imported data may
+payments are out of scope (docs/api.md#booking-rules), so it is normally a no-op; imported data may
 still hold some.
 """
 

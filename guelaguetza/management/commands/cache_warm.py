@@ -4,8 +4,7 @@ The leaderboard's first page, the events list of this month as EventsView asks f
 the experiences' first page, the badge catalogue, and the details of the ``--top`` most
 popular events (RSVPs) and experiences (bookings): the entries of
 guelaguetza.warmers.WARMERS, each through the normal cache-aside path, so it is safe
-while the app serves. Run it after a deploy or a Redis restart (docs: README,
-"Operations").
+while the app serves. Run it after a deploy or a Redis restart (README.md#operations).
 
 What each read did is told by this process's own cache counters (the numbers /metrics
 sums): a miss means it loaded and stored the key, a hit that the key was already there,
