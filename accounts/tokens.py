@@ -10,9 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jwt
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 ALGORITHM = "HS256"
 
@@ -24,7 +28,7 @@ class IssuedToken:
     expires_at: dt.datetime
 
 
-def _encode(user, *, kind: str, secret: str, lifetime: int, extra: dict) -> IssuedToken:
+def _encode(user: User, *, kind: str, secret: str, lifetime: int, extra: dict) -> IssuedToken:
     now = dt.datetime.now(dt.UTC)
     expires_at = now + dt.timedelta(seconds=lifetime)
     jti = str(uuid.uuid4())
@@ -41,7 +45,7 @@ def _encode(user, *, kind: str, secret: str, lifetime: int, extra: dict) -> Issu
     return IssuedToken(jwt.encode(claims, secret, algorithm=ALGORITHM), jti, expires_at)
 
 
-def access_token_issue(user) -> IssuedToken:
+def access_token_issue(user: User) -> IssuedToken:
     return _encode(
         user,
         kind="access",
@@ -51,7 +55,7 @@ def access_token_issue(user) -> IssuedToken:
     )
 
 
-def refresh_token_issue(user, *, family_id: str) -> IssuedToken:
+def refresh_token_issue(user: User, *, family_id: str) -> IssuedToken:
     return _encode(
         user,
         kind="refresh",
