@@ -5,10 +5,15 @@ Messages are the original's Spanish texts; unknown keys in a body are dropped.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rest_framework import serializers
 
 from guelaguetza.api.fields import JsonBody, UrlField
 from guelaguetza.api.formats import iso
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 EMAIL_INVALID = "Email inválido"
 PASSWORD_SHORT = "La contraseña debe tener al menos 6 caracteres"
@@ -89,7 +94,7 @@ class ProfileInput(JsonBody):
         return value or None  # "" clears the avatar
 
 
-def auth_user(user, *, created_at: bool = False) -> dict:
+def auth_user(user: User, *, created_at: bool = False) -> dict:
     """AuthUser of docs/api.md#shape-authuser (register adds ``createdAt``)."""
     out = {
         "id": user.id,
@@ -105,7 +110,7 @@ def auth_user(user, *, created_at: bool = False) -> dict:
     return out
 
 
-def me_payload(user) -> dict:
+def me_payload(user: User) -> dict:
     return {
         **auth_user(user, created_at=True),
         # The original counts stories and likes, domains this backend does not have.

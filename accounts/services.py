@@ -13,8 +13,8 @@ from django.utils import timezone
 from accounts.models import RefreshToken, User
 from accounts.selectors import users_with_email
 from accounts.tokens import access_token_issue, refresh_token_decode, refresh_token_issue
-from guelaguetza.api.errors import ApiError
 from guelaguetza.api.permissions import BANNED, USER_NOT_FOUND
+from guelaguetza.errors import Forbidden, Invalid, Unauthenticated
 
 EMAIL_TAKEN = "El email ya está registrado"
 BAD_CREDENTIALS = "Credenciales inválidas"
@@ -59,7 +59,7 @@ def user_register(
 ) -> tuple[User, TokenPair]:
     email = email.strip().lower()
     if users_with_email(email).exists():
-        raise ApiError(400, EMAIL_TAKEN)
+        raise Invalid(EMAIL_TAKEN)
     try:
         with transaction.atomic():
             user = User.objects.create_user(
@@ -67,7 +67,7 @@ def user_register(
             )
             pair = _pair_issue(user=user, family_id=str(uuid.uuid4()))
     except IntegrityError:  # a concurrent registration of the same email won
-        raise ApiError(400, EMAIL_TAKEN) from None
+        raise Invalid(EMAIL_TAKEN) from None
     return user, pair
 
 
@@ -76,12 +76,12 @@ def user_login(*, email: str, password: str) -> tuple[User, TokenPair]:
     if user is None:
         # Same hashing cost as a real check, so response time does not reveal emails.
         User().set_password(password)
-        raise ApiError(401, BAD_CREDENTIALS)
+        raise Unauthenticated(BAD_CREDENTIALS)
     if not user.check_password(password) or not user.is_active:
-        raise ApiError(401, BAD_CREDENTIALS)
+        raise Unauthenticated(BAD_CREDENTIALS)
     if user.is_banned:
         reason = f": {user.banned_reason}" if user.banned_reason else ""
-        raise ApiError(403, BANNED + reason)
+        raise Forbidden(BANNED + reason)
     return user, _pair_issue(user=user, family_id=str(uuid.uuid4()))
 
 
@@ -90,20 +90,20 @@ def token_refresh(*, token: str | None) -> TokenPair:
     family. A spent token presented again revokes the family (that revocation commits
     even though the request fails)."""
     if not token or not isinstance(token, str):
-        raise ApiError(400, REFRESH_REQUIRED)
+        raise Invalid(REFRESH_REQUIRED)
     try:
         claims = refresh_token_decode(token)
     except jwt.ExpiredSignatureError:
-        raise ApiError(401, REFRESH_EXPIRED) from None
+        raise Unauthenticated(REFRESH_EXPIRED) from None
     except jwt.InvalidSignatureError:
-        raise ApiError(401, REFRESH_BAD_SIGNATURE) from None
+        raise Unauthenticated(REFRESH_BAD_SIGNATURE) from None
     except jwt.PyJWTError:
-        raise ApiError(401, REFRESH_INVALID) from None
+        raise Unauthenticated(REFRESH_INVALID) from None
     if claims.get("type") != "refresh":
-        raise ApiError(401, REFRESH_INVALID)
+        raise Unauthenticated(REFRESH_INVALID)
     family_id = claims.get("familyId")
     if not family_id or not isinstance(family_id, str):
-        raise ApiError(401, REFRESH_OLD_FORMAT)
+        raise Unauthenticated(REFRESH_OLD_FORMAT)
 
     now = timezone.now()
     pair = None
@@ -136,7 +136,7 @@ def token_refresh(*, token: str | None) -> TokenPair:
                 pair = _pair_issue(user=user, family_id=family_id)
     # Raised after the block: the family revocation above must commit.
     if error is not None:
-        raise ApiError(401, error)
+        raise Unauthenticated(error)
     return pair
 
 

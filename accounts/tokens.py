@@ -15,10 +15,14 @@ import hmac
 import time
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jwt
 import orjson
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 ALGORITHM = "HS256"
 
@@ -30,7 +34,7 @@ class IssuedToken:
     expires_at: dt.datetime
 
 
-def _encode(user, *, kind: str, secret: str, lifetime: int, extra: dict) -> IssuedToken:
+def _encode(user: User, *, kind: str, secret: str, lifetime: int, extra: dict) -> IssuedToken:
     now = dt.datetime.now(dt.UTC)
     expires_at = now + dt.timedelta(seconds=lifetime)
     jti = str(uuid.uuid4())
@@ -47,7 +51,7 @@ def _encode(user, *, kind: str, secret: str, lifetime: int, extra: dict) -> Issu
     return IssuedToken(jwt.encode(claims, secret, algorithm=ALGORITHM), jti, expires_at)
 
 
-def access_token_issue(user) -> IssuedToken:
+def access_token_issue(user: User) -> IssuedToken:
     return _encode(
         user,
         kind="access",
@@ -57,7 +61,7 @@ def access_token_issue(user) -> IssuedToken:
     )
 
 
-def refresh_token_issue(user, *, family_id: str) -> IssuedToken:
+def refresh_token_issue(user: User, *, family_id: str) -> IssuedToken:
     return _encode(
         user,
         kind="refresh",

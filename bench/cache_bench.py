@@ -251,8 +251,8 @@ def bench_write_kinds(url: str, writes: int) -> None:
     from experiences.models import Booking, ExperienceTimeSlot
     from experiences.services import bookings
     from gamification import services as gamification
-    from guelaguetza.api.errors import ApiError
     from guelaguetza.cache import cache
+    from guelaguetza.errors import DomainError
 
     users = list(User.objects.order_by("?")[: writes * 2])
     slots = list(
@@ -306,7 +306,7 @@ def bench_write_kinds(url: str, writes: int) -> None:
             try:
                 with transaction.atomic():
                     write(i)
-            except ApiError:
+            except DomainError:
                 continue  # a full slot, a repeated RSVP: nothing to invalidate
             mine = samples[before:]
             if mine:

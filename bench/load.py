@@ -117,7 +117,7 @@ def _bookings_to_cancel(users: list, slots: list, per_user: int = 3) -> list[tup
     from accounts.tokens import access_token_issue
     from experiences.models import Booking, BookingStatus
     from experiences.services.bookings import booking_create
-    from guelaguetza.api.errors import ApiError
+    from guelaguetza.errors import DomainError
 
     rng = random.Random()
     tokens = {}
@@ -126,7 +126,7 @@ def _bookings_to_cancel(users: list, slots: list, per_user: int = 3) -> list[tup
         for slot_id, exp_id in rng.sample(slots, min(per_user, len(slots))):
             try:
                 booking_create(user=user, experience_id=exp_id, time_slot_id=slot_id)
-            except ApiError:
+            except DomainError:
                 continue  # full, or already booked by this user in an earlier run
     open_bookings = Booking.objects.filter(
         user_id__in=tokens,

@@ -11,7 +11,7 @@ from psycopg import errors as pg_errors
 
 from events.models import Event, EventReminder, EventRSVP
 from gamification.services import rewards_after_commit
-from guelaguetza.api.errors import ApiError
+from guelaguetza.errors import Invalid, NotFound
 from guelaguetza.ids import possible_id
 
 if TYPE_CHECKING:
@@ -36,19 +36,19 @@ def event_rsvp_create(*, user: User, event_id: str) -> EventRSVP:
     problem can never lose the RSVP (cross-app contract, rewards_after_commit).
     """
     if not possible_id(event_id):
-        raise ApiError(404, EVENT_NOT_FOUND)
+        raise NotFound(EVENT_NOT_FOUND)
     try:
         with transaction.atomic():
             if not Event.objects.filter(pk=event_id).exists():
-                raise ApiError(404, EVENT_NOT_FOUND)
+                raise NotFound(EVENT_NOT_FOUND)
             rsvp = EventRSVP.objects.create(user=user, event_id=event_id)
     except IntegrityError as exc:
         kind, constraint = _violation(exc)
         if kind is pg_errors.UniqueViolation and constraint == RSVP_UNIQUE:
-            raise ApiError(400, ALREADY_RSVPED) from exc
+            raise Invalid(ALREADY_RSVPED) from exc
         if kind is pg_errors.ForeignKeyViolation:
             # The event was deleted between the check and the (deferred) FK check.
-            raise ApiError(404, EVENT_NOT_FOUND) from exc
+            raise NotFound(EVENT_NOT_FOUND) from exc
         raise
     rewards_after_commit(user=user, reason="rsvp")
     return rsvp
@@ -69,20 +69,20 @@ def event_rsvp_delete(*, user: User, event_id: str) -> int:
 def event_reminder_set(*, user: User, event_id: str, remind_at: dt.datetime) -> EventReminder:
     """Upsert the user's reminder: sets remindAt and resets ``sent``; no RSVP needed."""
     if not possible_id(event_id):
-        raise ApiError(404, EVENT_NOT_FOUND)
+        raise NotFound(EVENT_NOT_FOUND)
     try:
         with transaction.atomic():
             start = Event.objects.filter(pk=event_id).values_list("start_date", flat=True).first()
             if start is None:
-                raise ApiError(404, EVENT_NOT_FOUND)
+                raise NotFound(EVENT_NOT_FOUND)
             if remind_at >= start:
-                raise ApiError(400, REMINDER_AFTER_START)
+                raise Invalid(REMINDER_AFTER_START)
             reminder, _ = EventReminder.objects.update_or_create(
                 user=user, event_id=event_id, defaults={"remind_at": remind_at, "sent": False}
             )
     except IntegrityError as exc:
         if _violation(exc)[0] is pg_errors.ForeignKeyViolation:
-            raise ApiError(404, EVENT_NOT_FOUND) from exc  # deleted meanwhile
+            raise NotFound(EVENT_NOT_FOUND) from exc  # deleted meanwhile
         raise
     return reminder
 

@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from events import selectors, services
 from events.serializers import EventListQuerySerializer, ReminderBodySerializer
 from guelaguetza.api.cached import entry_response
-from guelaguetza.api.errors import ApiError
 from guelaguetza.api.permissions import Authenticated
 from guelaguetza.api.responses import ok
 from guelaguetza.api.views import ApiGenericViewSet
+from guelaguetza.errors import NotFound
 
 
 def _caller_id(request: Request) -> str | None:
@@ -64,7 +64,7 @@ class EventViewSet(ApiGenericViewSet):
         caller = _caller_id(request)
         found = selectors.event_get(event_id=event_id, user_id=caller, as_entry=True)
         if found is None:
-            raise ApiError(404, services.EVENT_NOT_FOUND)
+            raise NotFound(services.EVENT_NOT_FOUND)
         return entry_response(request, *found, personal=caller is not None)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)

@@ -2,14 +2,13 @@
 cache exactly as API writes do; booking writes go through the services (seats)."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.postgres.forms import SimpleArrayField
 from django.db import models
-from django.http import HttpResponseRedirect
 
 from experiences import services
 from experiences.models import Booking, Experience, ExperienceReview, ExperienceTimeSlot
-from guelaguetza.api.errors import ApiError
+from guelaguetza.admin_errors import RefusalsAsMessages
 
 
 class TimeSlotInline(admin.TabularInline):
@@ -55,7 +54,7 @@ class ExperienceTimeSlotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(RefusalsAsMessages, admin.ModelAdmin):
     """Every write that moves seats goes through the booking services, so a slot's
     bookedCount always equals the guests of its bookings that hold seats:
 
@@ -65,7 +64,7 @@ class BookingAdmin(admin.ModelAdmin):
     - cancel: the action below (``bookings_cancel_by_staff``);
     - delete, one or many: ``bookings_delete_by_staff`` (seats given back first).
 
-    A refused write shows the service's message and changes nothing.
+    A refused write shows the service's message and changes nothing (RefusalsAsMessages).
     """
 
     list_display = (
@@ -104,7 +103,6 @@ class BookingAdmin(admin.ModelAdmin):
         "updated_at",
     )
     actions = ["cancel_bookings"]
-    _REFUSED = "gc_booking_admin_refused"  # set on the request when a service refused
 
     def get_readonly_fields(self, request, obj=None):
         return self.add_readonly_fields if obj is None else self.readonly_fields
@@ -117,47 +115,22 @@ class BookingAdmin(admin.ModelAdmin):
         self.message_user(request, f"{done} reservación(es) cancelada(s)")
 
     def save_model(self, request, obj, form, change) -> None:
-        try:
-            if not change:
-                booking = services.booking_create(
-                    user=obj.user,
-                    experience_id=obj.experience_id,
-                    time_slot_id=obj.time_slot_id,
-                    guest_count=obj.guest_count,
-                    special_requests=obj.special_requests,
-                )
-                # The admin goes on with ``obj`` (log entry, redirect): make it the row.
-                for field in Booking._meta.concrete_fields:
-                    setattr(obj, field.attname, getattr(booking, field.attname))
-                obj._state.adding = False
-                return
-            if "time_slot" in form.changed_data:
-                services.booking_move_by_staff(booking_id=obj.pk, time_slot_id=obj.time_slot_id)
-        except ApiError as exc:
-            setattr(request, self._REFUSED, True)
-            self.message_user(request, exc.message, messages.ERROR)
+        if not change:
+            booking = services.booking_create(
+                user=obj.user,
+                experience_id=obj.experience_id,
+                time_slot_id=obj.time_slot_id,
+                guest_count=obj.guest_count,
+                special_requests=obj.special_requests,
+            )
+            # The admin goes on with ``obj`` (log entry, redirect): make it the row.
+            for field in Booking._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(booking, field.attname))
+            obj._state.adding = False
             return
+        if "time_slot" in form.changed_data:
+            services.booking_move_by_staff(booking_id=obj.pk, time_slot_id=obj.time_slot_id)
         obj.save(update_fields=["special_requests", "updated_at"])
-
-    def log_addition(self, request, obj, message):
-        if not getattr(request, self._REFUSED, False):
-            return super().log_addition(request, obj, message)
-        return None
-
-    def log_change(self, request, obj, message):
-        if not getattr(request, self._REFUSED, False):
-            return super().log_change(request, obj, message)
-        return None
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(request, self._REFUSED, False):
-            return HttpResponseRedirect(request.get_full_path())  # the empty form again
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if getattr(request, self._REFUSED, False):
-            return HttpResponseRedirect(request.get_full_path())  # unchanged, reloaded
-        return super().response_change(request, obj)
 
     def delete_model(self, request, obj) -> None:
         services.bookings_delete_by_staff(booking_ids=[obj.pk])

@@ -1,6 +1,6 @@
-"""The exact Spanish messages of docs/api.md#bookings, and the 409 ConcurrencyError body."""
+"""The exact Spanish messages of docs/api.md#bookings, and the concurrency refusal."""
 
-from guelaguetza.api.errors import ApiError
+from guelaguetza.errors import ConcurrentUpdate
 
 EXPERIENCE_NOT_FOUND = "Experiencia no encontrada"
 EXPERIENCE_UNAVAILABLE = "Experiencia no disponible"
@@ -37,14 +37,7 @@ BOOKING_HINT = (
 )
 
 
-def not_found(message: str) -> ApiError:
-    return ApiError(404, message)
-
-
-def concurrency_error(hint: str) -> ApiError:
-    """409 with exactly the body docs/api.md#errors fixes (no success/details keys)."""
-    return ApiError(
-        409,
-        CONCURRENCY_MESSAGE,
-        body={"error": "ConcurrencyError", "message": CONCURRENCY_MESSAGE, "hint": hint},
-    )
+def concurrency_error(hint: str) -> ConcurrentUpdate:
+    """The slot or booking kept changing under us (the API's 409 ConcurrencyError body,
+    docs/api.md#post-bookings-bookings)."""
+    return ConcurrentUpdate(CONCURRENCY_MESSAGE, hint=hint)

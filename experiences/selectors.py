@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q
 
 from experiences import errors
-from experiences.errors import not_found
 from experiences.models import Booking, Experience, ExperienceReview, ExperienceTimeSlot
 from experiences.serializers import (
     booking_full,
@@ -20,10 +20,13 @@ from experiences.serializers import (
     review_with_user,
     slot_row,
 )
-from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache, keys
+from guelaguetza.errors import Forbidden, NotFound
 from guelaguetza.ids import possible_id
 from guelaguetza.queries import related_count
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 DETAIL_REVIEWS = 10
 
@@ -125,14 +128,14 @@ def experience_list(
 def experience_detail(*, experience_id: str, as_entry: bool = False):
     """Row + host + the 10 newest reviews + counts; inactive ones too (old bookings)."""
     if not possible_id(experience_id):
-        raise not_found(errors.EXPERIENCE_NOT_FOUND)
+        raise NotFound(errors.EXPERIENCE_NOT_FOUND)
 
     def load() -> dict:
         exp = (
             _with_counts(Experience.objects.select_related("host")).filter(pk=experience_id).first()
         )
         if exp is None:
-            raise not_found(errors.EXPERIENCE_NOT_FOUND)
+            raise NotFound(errors.EXPERIENCE_NOT_FOUND)
         reviews = exp.reviews.select_related("user").order_by("-created_at", "-id")[:DETAIL_REVIEWS]
         return {
             **experience_with_host(exp),
@@ -150,7 +153,7 @@ def experience_slots(
     """Available slots between two validated ``YYYY-MM-DD`` strings (inclusive), keyed
     by those raw strings (docs/cache.md#key-tree)."""
     if not possible_id(experience_id):
-        raise not_found(errors.EXPERIENCE_NOT_FOUND)
+        raise NotFound(errors.EXPERIENCE_NOT_FOUND)
     end = end or start
 
     def load() -> list[dict]:
@@ -164,7 +167,7 @@ def experience_slots(
         # Slots exist only for an existing experience: the 404 check costs a query only
         # when there are none (one query per miss instead of two on the common path).
         if not rows and not Experience.objects.filter(pk=experience_id).exists():
-            raise not_found(errors.EXPERIENCE_NOT_FOUND)
+            raise NotFound(errors.EXPERIENCE_NOT_FOUND)
         return rows
 
     key = keys.experience_slots(experience_id=experience_id, start=start, end=end)
@@ -194,14 +197,16 @@ def _bookings_page(qs, *, status: str | None, page: int, limit: int, with_user: 
     return {"bookings": out, "pagination": pagination(page=page, limit=limit, total=total)}
 
 
-def booking_list(*, user, status: str | None = None, page: int = 1, limit: int = 10) -> dict:
+def booking_list(*, user: User, status: str | None = None, page: int = 1, limit: int = 10) -> dict:
     """The caller's own bookings (uncached: private and write-heavy)."""
     return _bookings_page(
         Booking.objects.filter(user=user), status=status, page=page, limit=limit, with_user=False
     )
 
 
-def host_booking_list(*, user, status: str | None = None, page: int = 1, limit: int = 10) -> dict:
+def host_booking_list(
+    *, user: User, status: str | None = None, page: int = 1, limit: int = 10
+) -> dict:
     return _bookings_page(
         Booking.objects.filter(experience__host=user),
         status=status,
@@ -211,7 +216,7 @@ def host_booking_list(*, user, status: str | None = None, page: int = 1, limit: 
     )
 
 
-def host_experience_list(*, user) -> list[dict]:
+def host_experience_list(*, user: User) -> list[dict]:
     """All the caller's experiences, inactive included, newest first, unpaginated."""
     rows = _with_counts(Experience.objects.filter(host=user), time_slots=True).order_by(
         "-created_at", "-id"
@@ -225,7 +230,7 @@ def host_experience_list(*, user) -> list[dict]:
     ]
 
 
-def booking_detail(*, user, booking_id: str) -> dict:
+def booking_detail(*, user: User, booking_id: str) -> dict:
     """Owner or host only: BookingRow + experience + timeSlot + user."""
     booking = (
         Booking.objects.select_related("experience__host", "time_slot", "user")
@@ -235,9 +240,9 @@ def booking_detail(*, user, booking_id: str) -> dict:
         else None
     )
     if booking is None:
-        raise not_found(errors.BOOKING_NOT_FOUND)
+        raise NotFound(errors.BOOKING_NOT_FOUND)
     if user.id not in (booking.user_id, booking.experience.host_id):
-        raise ApiError(403, errors.FORBIDDEN_VIEW)
+        raise Forbidden(errors.FORBIDDEN_VIEW)
     u = booking.user
     return {
         **booking_full(booking),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -18,6 +19,9 @@ from rest_framework import serializers
 from experiences.models import BookingStatus, ExperienceCategory
 from guelaguetza.api.fields import JsonBody, UrlField
 from guelaguetza.api.formats import hhmm, iso, iso_date, money
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 MAX_LIMIT = 50
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -270,7 +274,7 @@ class ReviewCreateSerializer(JsonBody):
 
 
 # --- output --------------------------------------------------------------------------------
-def host_summary(user) -> dict:
+def host_summary(user: User) -> dict:
     return {"id": user.id, "nombre": user.nombre, "apellido": user.apellido, "avatar": user.avatar}
 
 

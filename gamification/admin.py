@@ -1,11 +1,13 @@
 """Staff views of stats and badges. XP and badges change only through the services:
 stats are read-only here, and granting a badge (the SPECIAL ones are never automatic)
-goes through badge_award, so its XP and cache invalidation follow."""
+goes through badge_award, so its XP and cache invalidation follow; a grant the service
+refuses shows its message (RefusalsAsMessages)."""
 
 from django.contrib import admin, messages
 
 from gamification.models import Badge, BadgeCategory, UserBadge, UserStats
 from gamification.services import badge_award
+from guelaguetza.admin_errors import RefusalsAsMessages
 
 
 def grant_action(code: str):
@@ -23,7 +25,7 @@ def grant_action(code: str):
 
 
 @admin.register(UserStats)
-class UserStatsAdmin(admin.ModelAdmin):
+class UserStatsAdmin(RefusalsAsMessages, admin.ModelAdmin):
     list_display = ("user", "xp", "level", "current_streak", "longest_streak", "last_visit_date")
     search_fields = ("user__email", "user__nombre")
     ordering = ("-xp", "user_id")
@@ -63,7 +65,7 @@ class BadgeAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserBadge)
-class UserBadgeAdmin(admin.ModelAdmin):
+class UserBadgeAdmin(RefusalsAsMessages, admin.ModelAdmin):
     list_display = ("user", "badge", "unlocked_at")
     list_filter = ("badge",)
     search_fields = ("user__email", "user__nombre", "badge__code")

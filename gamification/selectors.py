@@ -14,10 +14,10 @@ from django.db.models import Case, IntegerField, Value, When
 from gamification import serializers as out
 from gamification.levels import level_for
 from gamification.models import CATEGORY_RANK, Badge, UserBadge, UserStats
-from guelaguetza.api.errors import ApiError
 from guelaguetza.api.formats import iso
 from guelaguetza.cache import cache, keys
 from guelaguetza.cache.registry import rank_namespaces
+from guelaguetza.errors import NotFound
 from guelaguetza.ids import possible_id
 
 USER_NOT_FOUND = "Usuario no encontrado"
@@ -38,7 +38,7 @@ def _stats_load(user_id: str, *, create: bool) -> dict:
             # F7: an unknown user is a 404 and a known one without a row gets zeros;
             # neither writes anything.
             if not get_user_model().objects.filter(pk=user_id).exists():
-                raise ApiError(404, USER_NOT_FOUND)
+                raise NotFound(USER_NOT_FOUND)
             raise _NoStatsRow
     return out.stats_payload(
         xp=row.xp, current_streak=row.current_streak, longest_streak=row.longest_streak
@@ -65,10 +65,10 @@ def stats_get(*, user_id: str, create: bool = False) -> dict:
     """UserStats (docs/api.md#shape-userstats): user:{id}:stats plus rank from user:{id}:rank.
 
     ``create`` (for /me/stats) creates a missing row, as the contract says; otherwise an
-    unknown user raises a 404 ApiError and nothing is written (F7).
+    unknown user raises NotFound and nothing is written (F7).
     """
     if not possible_id(user_id):
-        raise ApiError(404, USER_NOT_FOUND)  # no query, no key
+        raise NotFound(USER_NOT_FOUND)  # no query, no key
     try:
         stats = cache.wrap(
             keys.user_stats(user_id=user_id), lambda: _stats_load(user_id, create=create)

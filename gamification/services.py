@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
@@ -23,6 +24,9 @@ from gamification.levels import THRESHOLDS
 from gamification.models import CATEGORY_RANK, Badge, UserBadge, UserStats
 from guelaguetza.cache import cache, invalidation, leaderboard_band_patterns
 from guelaguetza.cache.registry import rank_bucket_patterns
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +52,14 @@ def _level_after_adding(amount: int) -> Case:
     return Case(*whens, default=Value(1))
 
 
-def stats_ensure(*, user) -> UserStats:
+def stats_ensure(*, user: User) -> UserStats:
     """The user's stats row, created with zeros when missing (safe under concurrency:
     get_or_create meets the primary key and re-reads the winner's row)."""
     stats, _ = UserStats.objects.get_or_create(user=user)
     return stats
 
 
-def xp_add(*, user, amount: int, reason: str) -> UserStats:
+def xp_add(*, user: User, amount: int, reason: str) -> UserStats:
     """Add ``amount`` XP to ``user``: the single path for every XP change [F6].
 
     One atomic ``UPDATE xp = xp + n, level = <level of xp + n>``: no read-modify-write, so
@@ -137,7 +141,7 @@ def leaderboard_bands_of_users(*, instance) -> list[str]:
 
 
 # -- badges ----------------------------------------------------------------------------
-def badge_award(*, user, badge: Badge) -> tuple[UserBadge, bool]:
+def badge_award(*, user: User, badge: Badge) -> tuple[UserBadge, bool]:
     """Award ``badge`` to ``user`` once: get-or-create on the unique (user, badge), and the
     badge's xpReward only when this call created the row, in the same transaction. Two
     concurrent awards meet at the unique constraint; the loser re-reads and adds no XP.
@@ -159,7 +163,7 @@ def _count(app_label: str, model_name: str, **filters) -> int:
     return model.objects.filter(**filters).count()
 
 
-def badge_metrics(*, user) -> dict[str, int]:
+def badge_metrics(*, user: User) -> dict[str, int]:
     """The counts the award rules read (docs/api.md#badges)."""
     stats = UserStats.objects.filter(user=user).values("longest_streak").first()
     return {
@@ -184,7 +188,7 @@ def _award_order(badge: Badge) -> tuple:
     return (CATEGORY_RANK.get(badge.category, len(CATEGORY_RANK)), badge.threshold, badge.code)
 
 
-def badges_evaluate(*, user) -> list[Badge]:
+def badges_evaluate(*, user: User) -> list[Badge]:
     """Award every badge whose rule now holds and the user lacks, each once with its
     xpReward (through :func:`badge_award`); return the newly awarded ones.
 
@@ -206,7 +210,7 @@ def badges_evaluate(*, user) -> list[Badge]:
     return awarded
 
 
-def rewards_after_commit(*, user, xp: int = 0, reason: str) -> None:
+def rewards_after_commit(*, user: User, xp: int = 0, reason: str) -> None:
     """The cross-app contract: ``xp`` (if any) and then the badge evaluation that
     another app's write earns the user, run once that write has committed.
 
@@ -232,7 +236,7 @@ def rewards_after_commit(*, user, xp: int = 0, reason: str) -> None:
 
 
 # -- check-in --------------------------------------------------------------------------
-def checkin_perform(*, user, now: dt.datetime | None = None) -> dict:
+def checkin_perform(*, user: User, now: dt.datetime | None = None) -> dict:
     """The daily check-in (docs/api.md#checkin-streak) [F8].
 
     Days are calendar days in FESTIVAL_TIME_ZONE. One conditional UPDATE moves the streak

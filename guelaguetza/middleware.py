@@ -13,7 +13,7 @@ from django.core.handlers.exception import convert_exception_to_response
 from django.http import JsonResponse
 from django.utils.module_loading import import_string
 
-from guelaguetza.api.errors import INTERNAL_ERROR, error_body
+from guelaguetza.api.errors import INTERNAL_ERROR, api_error_for, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +77,9 @@ class AdminOnlyMiddleware:
 
 
 class ApiExceptionMiddleware:
-    """An exception escaping a non-DRF view under /api becomes the JSON 500 of docs/api.md#errors
-    1.4 even with DEBUG on (DRF views already go through the exception handler)."""
+    """An exception escaping a non-DRF view under /api becomes the contract's JSON error
+    (docs/api.md#errors) even with DEBUG on: a domain error or a Django ValidationError
+    its 4xx, as DRF views answer it through the exception handler, anything else a 500."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -89,6 +90,11 @@ class ApiExceptionMiddleware:
     def process_exception(self, request, exception):
         if not request.path.startswith("/api"):
             return None
+        refused = api_error_for(exception)
+        if refused is not None:
+            return JsonResponse(
+                refused.to_body(), status=refused.status_code, headers=refused.headers
+            )
         from guelaguetza.api import dbretry
 
         if dbretry.connection_lost(exception):  # PostgreSQL went away: 503, not 500

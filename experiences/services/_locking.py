@@ -44,7 +44,7 @@ def sqlstate(exc: BaseException) -> str | None:
 
 def with_retries(attempt: Callable[[], T], *, hint: str) -> T:
     """Run ``attempt`` in its own transaction (a savepoint inside an outer one), retrying
-    conflicts; ``ApiError`` and other errors propagate after the rollback."""
+    conflicts; domain errors and others propagate after the rollback."""
     for number in range(len(RETRY_DELAYS) + 1):
         try:
             with transaction.atomic():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,7 +24,6 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from experiences import errors
-from experiences.errors import not_found
 from experiences.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -33,10 +33,13 @@ from experiences.models import (
 )
 from experiences.services._locking import VersionConflict, with_retries
 from gamification.services import BOOKING_COMPLETED_XP, rewards_after_commit
-from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache
+from guelaguetza.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from guelaguetza.ids import possible_id
 from guelaguetza.observability import metrics
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +102,7 @@ def _release_seats(slot: ExperienceTimeSlot, guests: int) -> None:
 
 def booking_create(
     *,
-    user,
+    user: User,
     experience_id: str,
     time_slot_id: str,
     guest_count: int = 1,
@@ -118,21 +121,21 @@ def booking_create(
             else None
         )
         if experience is None:
-            raise not_found(errors.EXPERIENCE_NOT_FOUND)
+            raise NotFound(errors.EXPERIENCE_NOT_FOUND)
         slot = _lock_slot(time_slot_id) if possible_id(time_slot_id) else None
         if slot is None:
-            raise not_found(errors.SLOT_NOT_FOUND)
+            raise NotFound(errors.SLOT_NOT_FOUND)
         if slot.experience_id != experience.id:
-            raise ApiError(400, errors.SLOT_MISMATCH)
+            raise Invalid(errors.SLOT_MISMATCH)
         if not experience.is_active:
-            raise ApiError(400, errors.EXPERIENCE_UNAVAILABLE)  # [F15]
+            raise Invalid(errors.EXPERIENCE_UNAVAILABLE)  # [F15]
         if not slot.is_available or _slot_started(slot):
-            raise ApiError(400, errors.SLOT_UNAVAILABLE)
+            raise Invalid(errors.SLOT_UNAVAILABLE)
         available = slot.capacity - slot.booked_count
         if guest_count > available:
-            raise ApiError(400, f"Solo hay {available} lugares disponibles")
+            raise Invalid(f"Solo hay {available} lugares disponibles")
         if Booking.objects.filter(user=user, time_slot=slot, status__in=ACTIVE_STATUSES).exists():
-            raise ApiError(409, errors.DUPLICATE_BOOKING)
+            raise Conflict(errors.DUPLICATE_BOOKING)
         _take_seats(slot, guest_count)
         try:
             booking = Booking.objects.create(
@@ -147,15 +150,15 @@ def booking_create(
         except IntegrityError as exc:
             # The partial unique index is the last word on duplicates [F13].
             if "booking_one_active_per_user_slot" in str(exc):
-                raise ApiError(409, errors.DUPLICATE_BOOKING) from exc
+                raise Conflict(errors.DUPLICATE_BOOKING) from exc
             raise
         return booking
 
     try:
         booking = with_retries(attempt, hint=errors.SLOT_HINT)
-    except ApiError as exc:
+    except DomainError as exc:
         metrics.bookings_created_total.labels(
-            status="conflict" if exc.status_code == 409 else "failed"
+            status="conflict" if isinstance(exc, Conflict) else "failed"
         ).inc()
         raise
     except Exception:
@@ -177,7 +180,7 @@ def _get_booking_locked(booking_id: str) -> Booking:
         else None
     )
     if booking is None:
-        raise not_found(errors.BOOKING_NOT_FOUND)
+        raise NotFound(errors.BOOKING_NOT_FOUND)
     return booking
 
 
@@ -187,31 +190,31 @@ def booking_get_full(booking_id: str) -> Booking:
     )
 
 
-def booking_confirm(*, user, booking_id: str) -> Booking:
+def booking_confirm(*, user: User, booking_id: str) -> Booking:
     """PENDING (or legacy PENDING_PAYMENT) -> CONFIRMED, by the owner; no payment check."""
     with transaction.atomic():
         booking = _get_booking_locked(booking_id)
         if booking.user_id != user.id:
-            raise ApiError(403, errors.FORBIDDEN_CONFIRM)
+            raise Forbidden(errors.FORBIDDEN_CONFIRM)
         if booking.status not in (BookingStatus.PENDING, BookingStatus.PENDING_PAYMENT):
-            raise ApiError(400, errors.ALREADY_PROCESSED)
+            raise Invalid(errors.ALREADY_PROCESSED)
         booking.status = BookingStatus.CONFIRMED
         booking.confirmed_at = timezone.now()
         booking.save(update_fields=["status", "confirmed_at", "updated_at"])
     return booking_get_full(booking.pk)
 
 
-def booking_cancel(*, user, booking_id: str) -> Booking:
+def booking_cancel(*, user: User, booking_id: str) -> Booking:
     """Owner or host cancels; the seats go back to the slot under the version check."""
 
     def attempt() -> Booking:
         booking = _get_booking_locked(booking_id)
         if user.id not in (booking.user_id, booking.experience.host_id):
-            raise ApiError(403, errors.FORBIDDEN_CANCEL)
+            raise Forbidden(errors.FORBIDDEN_CANCEL)
         if booking.status == BookingStatus.CANCELLED:
-            raise ApiError(400, errors.ALREADY_CANCELLED)
+            raise Invalid(errors.ALREADY_CANCELLED)
         if booking.status == BookingStatus.COMPLETED:
-            raise ApiError(400, errors.CANNOT_CANCEL_COMPLETED)
+            raise Invalid(errors.CANNOT_CANCEL_COMPLETED)
         _cancel_locked(booking)
         return booking
 
@@ -228,15 +231,15 @@ def _cancel_locked(booking: Booking) -> None:
     booking.save(update_fields=["status", "cancelled_at", "updated_at"])
 
 
-def booking_complete(*, user, booking_id: str) -> Booking:
+def booking_complete(*, user: User, booking_id: str) -> Booking:
     """CONFIRMED -> COMPLETED by the host; +50 XP to the guest and the badge evaluation
     run after the commit, through the gamification service [F6]."""
     with transaction.atomic():
         booking = _get_booking_locked(booking_id)
         if booking.experience.host_id != user.id:
-            raise ApiError(403, errors.FORBIDDEN_COMPLETE)
+            raise Forbidden(errors.FORBIDDEN_COMPLETE)
         if booking.status != BookingStatus.CONFIRMED:
-            raise ApiError(400, errors.ONLY_CONFIRMED_COMPLETE)
+            raise Invalid(errors.ONLY_CONFIRMED_COMPLETE)
         booking.status = BookingStatus.COMPLETED
         booking.save(update_fields=["status", "updated_at"])
         # After commit, so a gamification problem can never undo the completion.

@@ -7,12 +7,13 @@ writes here that bypass signals (bulk_create, QuerySet.update) invalidate explic
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
 from experiences import errors
-from experiences.errors import not_found
 from experiences.models import (
     Booking,
     BookingStatus,
@@ -22,34 +23,37 @@ from experiences.models import (
 )
 from experiences.serializers import EXPERIENCE_FIELDS
 from gamification.services import rewards_after_commit
-from guelaguetza.api.errors import ApiError
 from guelaguetza.cache import cache
+from guelaguetza.errors import Forbidden, Invalid, NotFound
 from guelaguetza.ids import possible_id
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def _experience_or_404(experience_id: str, *, lock: bool = False) -> Experience:
     if not possible_id(experience_id):
-        raise not_found(errors.EXPERIENCE_NOT_FOUND)
+        raise NotFound(errors.EXPERIENCE_NOT_FOUND)
     qs = Experience.objects.select_for_update() if lock else Experience.objects
     experience = qs.filter(pk=experience_id).first()
     if experience is None:
-        raise not_found(errors.EXPERIENCE_NOT_FOUND)
+        raise NotFound(errors.EXPERIENCE_NOT_FOUND)
     return experience
 
 
-def experience_create(*, host, data: dict) -> Experience:
+def experience_create(*, host: User, data: dict) -> Experience:
     """``data`` is ExperienceCreateSerializer's validated data (API names)."""
     experience = Experience(host=host, **{EXPERIENCE_FIELDS[k]: v for k, v in data.items()})
     experience.save()  # post_save clears experiences:* [F18]
     return experience
 
 
-def experience_update(*, user, experience_id: str, data: dict) -> Experience:
+def experience_update(*, user: User, experience_id: str, data: dict) -> Experience:
     """Partial update by the host: missing fields are left as they are."""
     with transaction.atomic():
         experience = _experience_or_404(experience_id, lock=True)
         if experience.host_id != user.id:
-            raise ApiError(403, errors.FORBIDDEN_EDIT)
+            raise Forbidden(errors.FORBIDDEN_EDIT)
         fields = [EXPERIENCE_FIELDS[k] for k in data]
         for key, value in data.items():
             setattr(experience, EXPERIENCE_FIELDS[key], value)
@@ -57,21 +61,21 @@ def experience_update(*, user, experience_id: str, data: dict) -> Experience:
     return experience
 
 
-def experience_delete(*, user, experience_id: str) -> None:
+def experience_delete(*, user: User, experience_id: str) -> None:
     """Soft delete (isActive=false): bookings keep linking to it."""
     with transaction.atomic():
         experience = _experience_or_404(experience_id, lock=True)
         if experience.host_id != user.id:
-            raise ApiError(403, errors.FORBIDDEN_DELETE)
+            raise Forbidden(errors.FORBIDDEN_DELETE)
         experience.is_active = False
         experience.save(update_fields=["is_active", "updated_at"])
 
 
-def slots_create(*, user, experience_id: str, slots: list[dict]) -> int:
+def slots_create(*, user: User, experience_id: str, slots: list[dict]) -> int:
     """Create slots (capacity defaults to maxCapacity); duplicates are rejected [F20]."""
     experience = _experience_or_404(experience_id)
     if experience.host_id != user.id:
-        raise ApiError(403, errors.FORBIDDEN_SLOTS_CREATE)
+        raise Forbidden(errors.FORBIDDEN_SLOTS_CREATE)
     rows = [
         ExperienceTimeSlot(
             experience=experience,
@@ -90,15 +94,15 @@ def slots_create(*, user, experience_id: str, slots: list[dict]) -> int:
             cache.cascade("slots_created", experience_id=experience.id)
     except IntegrityError as exc:
         if "slot_unique_start" in str(exc):
-            raise ApiError(400, errors.SLOT_DUPLICATE) from exc
+            raise Invalid(errors.SLOT_DUPLICATE) from exc
         raise
     return len(rows)
 
 
-def slot_delete(*, user, slot_id: str) -> None:
+def slot_delete(*, user: User, slot_id: str) -> None:
     """Only the host, and only a slot without booking history (bookings keep their slot)."""
     if not possible_id(slot_id):
-        raise not_found(errors.SLOT_NOT_FOUND)
+        raise NotFound(errors.SLOT_NOT_FOUND)
     with transaction.atomic():
         # Locked so a concurrent booking (which locks the slot too) cannot slip in.
         slot = (
@@ -108,16 +112,16 @@ def slot_delete(*, user, slot_id: str) -> None:
             .first()
         )
         if slot is None:
-            raise not_found(errors.SLOT_NOT_FOUND)
+            raise NotFound(errors.SLOT_NOT_FOUND)
         if slot.experience.host_id != user.id:
-            raise ApiError(403, errors.FORBIDDEN_SLOT_DELETE)
+            raise Forbidden(errors.FORBIDDEN_SLOT_DELETE)
         if slot.booked_count > 0 or Booking.objects.filter(time_slot=slot).exists():
-            raise ApiError(400, errors.SLOT_HAS_BOOKINGS)
+            raise Invalid(errors.SLOT_HAS_BOOKINGS)
         slot.delete()  # post_delete clears experience:{id}:slots:*
 
 
 def review_create(
-    *, user, experience_id: str, rating: int, comment: str | None
+    *, user: User, experience_id: str, rating: int, comment: str | None
 ) -> ExperienceReview:
     """One review per user and experience, after a COMPLETED booking; rating and
     reviewCount are recomputed in the same transaction."""
@@ -126,9 +130,9 @@ def review_create(
         user=user, experience=experience, status=BookingStatus.COMPLETED
     ).exists()
     if not completed:
-        raise ApiError(403, errors.REVIEW_NEEDS_COMPLETED)
+        raise Forbidden(errors.REVIEW_NEEDS_COMPLETED)
     if ExperienceReview.objects.filter(user=user, experience=experience).exists():
-        raise ApiError(400, errors.REVIEW_DUPLICATE)
+        raise Invalid(errors.REVIEW_DUPLICATE)
     try:
         with transaction.atomic():
             # Lock first: concurrent reviews recompute the aggregate one after the other.
@@ -140,7 +144,7 @@ def review_create(
             rewards_after_commit(user=user, reason="review")
     except IntegrityError as exc:
         if "review_one_per_user_exp" in str(exc):
-            raise ApiError(400, errors.REVIEW_DUPLICATE) from exc
+            raise Invalid(errors.REVIEW_DUPLICATE) from exc
         raise
     review.user = user
     return review

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -21,8 +22,11 @@ from experiences.models import BookingIdempotencyKey
 from experiences.serializers import booking_full
 from experiences.services._locking import LOCK_NOT_AVAILABLE, set_lock_timeout, sqlstate
 from experiences.services.bookings import booking_create
-from guelaguetza.api.errors import ApiError
+from guelaguetza.errors import Invalid, Mismatch
 from guelaguetza.ids import new_id
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 MAX_KEY_LENGTH = 255
 
@@ -32,13 +36,13 @@ def _fingerprint(data: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def booking_create_idempotent(*, user, key: str, data: dict) -> tuple[int, dict, bool]:
+def booking_create_idempotent(*, user: User, key: str, data: dict) -> tuple[int, dict, bool]:
     """(status, body, replayed). ``data`` is BookingCreateSerializer's validated data.
 
     Same key and body -> the first response again; same key, other body -> 422.
     """
     if not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
-        raise ApiError(400, errors.IDEMPOTENCY_KEY_INVALID)
+        raise Invalid(errors.IDEMPOTENCY_KEY_INVALID)
     fingerprint = _fingerprint(data)
     try:
         return _run(user=user, key=key, data=data, fingerprint=fingerprint)
@@ -50,7 +54,7 @@ def booking_create_idempotent(*, user, key: str, data: dict) -> tuple[int, dict,
         raise
 
 
-def _run(*, user, key: str, data: dict, fingerprint: str) -> tuple[int, dict, bool]:
+def _run(*, user: User, key: str, data: dict, fingerprint: str) -> tuple[int, dict, bool]:
     table = BookingIdempotencyKey._meta.db_table
     with transaction.atomic():
         set_lock_timeout()
@@ -65,7 +69,7 @@ def _run(*, user, key: str, data: dict, fingerprint: str) -> tuple[int, dict, bo
         if inserted is None:
             stored = BookingIdempotencyKey.objects.get(user=user, key=key)
             if stored.fingerprint != fingerprint:
-                raise ApiError(422, errors.IDEMPOTENCY_MISMATCH)
+                raise Mismatch(errors.IDEMPOTENCY_MISMATCH)
             return stored.status_code, stored.response, True
         booking = booking_create(
             user=user,

@@ -21,7 +21,7 @@ from experiences.services.bookings import (
     _slot_started,
     _take_seats,
 )
-from guelaguetza.api.errors import ApiError
+from guelaguetza.errors import Conflict, Invalid, NotFound
 from guelaguetza.ids import possible_id
 
 ONLY_ACTIVE_MOVE = "Solo una reservación activa puede cambiar de horario"
@@ -36,35 +36,35 @@ def booking_move_by_staff(*, booking_id: str, time_slot_id: str) -> Booking:
         if booking.time_slot_id == time_slot_id:
             return booking
         if booking.status not in ACTIVE_STATUSES:
-            raise ApiError(400, ONLY_ACTIVE_MOVE)
+            raise Invalid(ONLY_ACTIVE_MOVE)
         if not possible_id(time_slot_id):
-            raise errors.not_found(errors.SLOT_NOT_FOUND)
+            raise NotFound(errors.SLOT_NOT_FOUND)
         # Both slot rows locked in id order: two moves in opposite directions queue
         # instead of deadlocking.
         first, second = sorted([booking.time_slot_id, time_slot_id])
         locked = {slot_id: _lock_slot(slot_id) for slot_id in (first, second)}
         old, new = locked[booking.time_slot_id], locked[time_slot_id]
         if new is None:
-            raise errors.not_found(errors.SLOT_NOT_FOUND)
+            raise NotFound(errors.SLOT_NOT_FOUND)
         if new.experience_id != booking.experience_id:
-            raise ApiError(400, errors.SLOT_MISMATCH)
+            raise Invalid(errors.SLOT_MISMATCH)
         if not new.is_available or _slot_started(new):
-            raise ApiError(400, errors.SLOT_UNAVAILABLE)
+            raise Invalid(errors.SLOT_UNAVAILABLE)
         available = new.capacity - new.booked_count
         if booking.guest_count > available:
-            raise ApiError(400, f"Solo hay {available} lugares disponibles")
+            raise Invalid(f"Solo hay {available} lugares disponibles")
         holders = Booking.objects.filter(
             user_id=booking.user_id, time_slot=new, status__in=ACTIVE_STATUSES
         )
         if holders.exists():
-            raise ApiError(409, errors.DUPLICATE_BOOKING)
+            raise Conflict(errors.DUPLICATE_BOOKING)
         _take_seats(new, booking.guest_count)
         _release_seats(old, booking.guest_count)
         booking.time_slot = new
         try:
             booking.save(update_fields=["time_slot", "updated_at"])
         except IntegrityError as exc:  # the partial unique index, under a race
-            raise ApiError(409, errors.DUPLICATE_BOOKING) from exc
+            raise Conflict(errors.DUPLICATE_BOOKING) from exc
         return booking
 
     return with_retries(attempt, hint=errors.BOOKING_HINT)

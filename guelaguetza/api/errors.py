@@ -1,8 +1,11 @@
 """Error bodies (docs/api.md#errors) [F2], for every error under /api.
 
 Every JSON error carries ``success: false`` and the same Spanish text in ``error`` and
-``message``; validation errors add ``details: [{field, message}]``. Services raise
-:class:`ApiError` (or a DRF exception); views never build error responses by hand.
+``message``; validation errors add ``details: [{field, message}]``. Services and
+selectors raise the domain errors of :mod:`guelaguetza.errors` (or Django's
+ValidationError), API code :class:`ApiError` or a DRF exception; :func:`api_error_for`
+is the one place that gives a domain error its status and body, and views never build
+error responses by hand.
 """
 
 from __future__ import annotations
@@ -10,11 +13,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+from guelaguetza import errors as domain
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +72,42 @@ class ApiError(Exception):
         return error_body(self.message, details=self.details)
 
 
+# The status of each domain error class; a subclass not listed takes its nearest
+# listed base's (Mismatch is an Invalid the contract answers with 422).
+DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
+    domain.Invalid: 400,
+    domain.Mismatch: 422,
+    domain.Unauthenticated: 401,
+    domain.Forbidden: 403,
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+}
+
+
+def api_error_for(exc: BaseException) -> ApiError | None:
+    """The contract's answer to a domain error or a Django ValidationError (a model's
+    full_clean in a service), else None."""
+    if isinstance(exc, domain.ConcurrentUpdate):
+        # The one 409 with its own body: exactly these three keys (create booking).
+        body = {"error": "ConcurrencyError", "message": exc.message, "hint": exc.hint}
+        return ApiError(409, exc.message, body=body)
+    if isinstance(exc, domain.DomainError):
+        status_code = next(DOMAIN_STATUS[cls] for cls in type(exc).__mro__ if cls in DOMAIN_STATUS)
+        return ApiError(status_code, exc.message, details=exc.details)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            # Django's NON_FIELD_ERRORS ("__all__") is DRF's non_field_errors: no field.
+            detail: Any = {
+                ("non_field_errors" if field == NON_FIELD_ERRORS else field): messages
+                for field, messages in exc.message_dict.items()
+            }
+        else:
+            detail = exc.messages
+        details = validation_details(detail)
+        return ApiError(400, _first_message(details), details=details)
+    return None
+
+
 def validation_details(detail: Any, prefix: str = "") -> list[dict]:
     """Flatten DRF's nested ValidationError detail into ``[{field, message}]``."""
     if isinstance(detail, dict):
@@ -85,16 +127,22 @@ def validation_details(detail: Any, prefix: str = "") -> list[dict]:
     return [{"field": prefix, "message": str(detail)}]
 
 
+def _first_message(details: list[dict]) -> str:
+    """``"<field> <message>"`` of the first invalid field (the body's error/message)."""
+    first = details[0] if details else {"field": "", "message": VALIDATION_ERROR}
+    return f"{first['field']} {first['message']}".strip()
+
+
 def validation_response(detail: Any, *, status_code: int = 400, message: str | None = None):
     details = validation_details(detail)
     if message is None:
-        first = details[0] if details else {"field": "", "message": VALIDATION_ERROR}
-        message = f"{first['field']} {first['message']}".strip()
+        message = _first_message(details)
     return Response(error_body(message, details=details), status=status_code)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's EXCEPTION_HANDLER: map every exception to the error shape of docs/api.md#errors."""
+    exc = api_error_for(exc) or exc
     if isinstance(exc, ApiError):
         return Response(exc.to_body(), status=exc.status_code, headers=exc.headers)
     if isinstance(exc, RequestDataTooBig):  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -8,7 +8,7 @@ from django.db import connection
 
 from accounts.models import RefreshToken
 from accounts.services import token_refresh, user_login
-from guelaguetza.api.errors import ApiError
+from guelaguetza.errors import Unauthenticated
 from tests.factories import UserFactory
 
 
@@ -24,7 +24,7 @@ def test_concurrent_use_of_one_refresh_token_revokes_the_whole_family():
             barrier.wait(timeout=10)
             try:
                 results.append(token_refresh(token=pair.refresh_token))
-            except ApiError as exc:
+            except Unauthenticated as exc:
                 results.append(exc)
         finally:
             connection.close()
@@ -35,13 +35,13 @@ def test_concurrent_use_of_one_refresh_token_revokes_the_whole_family():
     for t in threads:
         t.join(timeout=30)
 
-    errors = [r for r in results if isinstance(r, ApiError)]
-    winners = [r for r in results if not isinstance(r, ApiError)]
+    errors = [r for r in results if isinstance(r, Unauthenticated)]
+    winners = [r for r in results if not isinstance(r, Unauthenticated)]
     assert len(winners) == 1 and len(errors) == 1
     assert errors[0].message.startswith("Actividad sospechosa detectada")
     assert RefreshToken.objects.count() == 2
     assert not RefreshToken.objects.filter(revoked_at=None).exists()
-    with pytest.raises(ApiError, match="Sesión invalidada"):
+    with pytest.raises(Unauthenticated, match="Sesión invalidada"):
         token_refresh(token=winners[0].refresh_token)
 
 

@@ -277,7 +277,8 @@ def test_conditional_update_with_a_stale_version_matches_no_row():
 
 @pytest.mark.django_db
 def test_version_conflicts_are_retried_then_answered_with_409():
-    from guelaguetza.api.errors import ApiError
+    from guelaguetza.api.errors import api_error_for
+    from guelaguetza.errors import ConcurrentUpdate
 
     calls = []
 
@@ -294,8 +295,9 @@ def test_version_conflicts_are_retried_then_answered_with_409():
         raise _locking.VersionConflict
 
     calls.clear()
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(ConcurrentUpdate) as caught:
         _locking.with_retries(always, hint="h")
     assert len(calls) == 3
-    assert caught.value.status_code == 409
-    assert caught.value.to_body()["error"] == "ConcurrencyError"
+    answer = api_error_for(caught.value)
+    assert answer.status_code == 409
+    assert answer.to_body()["error"] == "ConcurrencyError"

@@ -18,8 +18,8 @@ from collections import Counter
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from guelaguetza.api.errors import ApiError
 from guelaguetza.cache.metrics import cache_errors_total, cache_hits_total, cache_misses_total
+from guelaguetza.errors import DomainError
 from guelaguetza.warmers import WARMERS
 
 
@@ -74,7 +74,7 @@ class Command(BaseCommand):
             before = _counted()
             try:
                 read()
-            except ApiError as exc:  # e.g. an experience deleted since it was picked
+            except DomainError as exc:  # e.g. an experience deleted since it was picked
                 outcome[family]["gone"] += 1
                 bar.write(f"{family}: skipped ({exc})")
                 continue
