@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 from guelaguetza import errors as domain
 from guelaguetza import urls as project_urls
 from guelaguetza.api.errors import api_error_for
-from tests.conftest import assert_error
 from tests.factories import TimeSlotFactory
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
