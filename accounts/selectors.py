@@ -10,23 +10,16 @@ from django.db.models.functions import Lower
 
 from accounts.models import User
 from guelaguetza.cache import cache, keys
+from guelaguetza.cache.registry import ALL, FAMILIES
 
 # What a request needs to know about the user a token names. Everything else (password,
 # last_login, updated_at) stays deferred: reading it costs a query, and save() on such an
 # instance writes only the loaded fields, so it can never blank the others.
+# The fields the registry declares user:{id}:auth shows (a change to one clears it), plus
+# the two that never change.
 AUTH_FIELDS = (
     "id",
-    "email",
-    "nombre",
-    "apellido",
-    "avatar",
-    "region",
-    "role",
-    "banned_at",
-    "banned_reason",
-    "is_active",
-    "is_staff",
-    "is_superuser",
+    *(f for f in FAMILIES["user_auth"].shows[0].fields if f not in ALL),
     "created_at",
 )
 _DATETIMES = frozenset({"banned_at", "created_at"})
