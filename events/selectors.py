@@ -67,7 +67,7 @@ def events_list(
     payload = cache.wrap(key, load)
     if user_id is None:
         return payload
-    mine = user_rsvps(user_id=user_id)
+    mine = rsvp_ids(user_id=user_id)
     return {**payload, "events": _personalise(payload["events"], mine)}
 
 
@@ -88,7 +88,24 @@ def event_get(*, event_id: str, user_id: str | None = None, as_entry: bool = Fal
     payload = cache.wrap(keys.event_detail(event_id=event_id), load)
     if payload is None or user_id is None:
         return payload
-    return _personalise([payload], user_rsvps(user_id=user_id))[0]
+    return _personalise([payload], rsvp_ids(user_id=user_id))[0]
+
+
+def rsvp_ids(*, user_id: str, as_entry: bool = False):
+    """``{rsvpIds, reminderIds}``: the events the user RSVP'd to and has a reminder for
+    (``user:{uid}:rsvpids``), which flag every events list and detail for them."""
+
+    def load() -> dict:
+        return {
+            "rsvpIds": sorted(
+                EventRSVP.objects.filter(user_id=user_id).values_list("event_id", flat=True)
+            ),
+            "reminderIds": sorted(
+                EventReminder.objects.filter(user_id=user_id).values_list("event_id", flat=True)
+            ),
+        }
+
+    return (cache.entry if as_entry else cache.wrap)(keys.user_rsvp_ids(user_id=user_id), load)
 
 
 def user_rsvps(*, user_id: str, as_entry: bool = False):
@@ -141,7 +158,7 @@ def _response(entry, user_id: str | None) -> tuple[bytes, str]:
         return entry.body, entry.etag
     from guelaguetza.api.cached import personal_body
 
-    return personal_body(entry, user_rsvps(user_id=user_id, as_entry=True))
+    return personal_body(entry, rsvp_ids(user_id=user_id, as_entry=True))
 
 
 def _depends_on_events(event_ids) -> None:

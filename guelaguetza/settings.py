@@ -195,6 +195,7 @@ CACHE_TTLS = {
         "user_stats": 60,
         "user_rank": 300,
         "user_rsvps": 120,
+        "user_rsvp_ids": 120,
         "leaderboard_page": 300,
         "experience_detail": 120,
         "experience_slots": 60,

@@ -70,7 +70,8 @@ def entry_response(request, body: bytes, etag: str, *, personal: bool = False) -
 
 
 def personal_body(entry: Entry, rsvps: Entry) -> tuple[bytes, str]:
-    """An events entry with one caller's hasRSVP/hasReminder, and its ETag."""
+    """An events entry with one caller's hasRSVP/hasReminder (``rsvps``: the caller's
+    ``user:{id}:rsvpids`` entry), and its ETag."""
     mine = orjson.loads(rsvps.body)
     body = personalise(entry, set(mine["rsvpIds"]), set(mine["reminderIds"]))
     return body, f"{entry.etag}.{rsvps.etag}"
@@ -239,7 +240,7 @@ def _events_list(params) -> Plan | None:
         [keys.events_list(**q)],
         _one,
         auth="optional",
-        personal_key=lambda uid: [keys.user_rsvps(user_id=uid)],
+        personal_key=lambda uid: [keys.user_rsvp_ids(user_id=uid)],
         personal=_events,
     )
 
@@ -251,7 +252,7 @@ def _event(params, event_id: str) -> Plan | None:
         [keys.event_detail(event_id=event_id)],
         _one,
         auth="optional",
-        personal_key=lambda uid: [keys.user_rsvps(user_id=uid)],
+        personal_key=lambda uid: [keys.user_rsvp_ids(user_id=uid)],
         personal=_events,
     )
 

@@ -373,6 +373,20 @@ FAMILIES: dict[str, Family] = {
                 Shows("events.EventRSVP", ALL, ("event:{id}:*",), fk="event_id"),
             ),
         ),
+        # The caller's own RSVP and reminder event ids, which flag the events lists and
+        # details for them: apart from user_rsvps, so another user's RSVP (which changes
+        # the rsvpCount user_rsvps shows) leaves every caller's flags cached.
+        Family(
+            "user_rsvp_ids",
+            "user:{user_id}:rsvpids",
+            "events",
+            ("user:{user_id}",),
+            "a user's RSVP and reminder event ids",
+            shows=(
+                Shows("events.EventRSVP", ALL, ("user:{id}:rsvpids",), fk="user_id"),
+                Shows("events.EventReminder", ALL, ("user:{id}:rsvpids",), fk="user_id"),
+            ),
+        ),
         Family(
             "leaderboard_page",
             "leaderboard:page:{page}:limit:{limit}",

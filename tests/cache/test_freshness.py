@@ -103,6 +103,7 @@ class World:
             "user_stats": [(anon, f"/api/gamification/users/{star.id}/stats")],
             "user_rank": [(anon, f"/api/gamification/users/{star.id}/stats")],
             "user_rsvps": [(self.me, "/api/events/my-rsvps")],
+            "user_rsvp_ids": [(self.me, "/api/events"), (self.me, f"/api/events/{self.event2.id}")],
             "leaderboard_page": [(anon, "/api/gamification/leaderboard?page=1&limit=20")],
             "experience_detail": [(anon, f"/api/bookings/experiences/{exp.id}")],
             "experience_slots": [
