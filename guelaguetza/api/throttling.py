@@ -83,7 +83,9 @@ def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
         breaker.reset()
 
 
-setting_changed.connect(_on_setting_changed, dispatch_uid="guelaguetza.throttling.reset")
+setting_changed.connect(
+    _on_setting_changed, dispatch_uid="guelaguetza.api.throttling._on_setting_changed"
+)
 
 
 @dataclass(frozen=True)

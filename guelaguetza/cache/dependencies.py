@@ -100,6 +100,7 @@ def connect(app: AppConfig) -> None:
         model = apps.get_model(label)
         if model._meta.app_config is not app:
             continue
-        uid = f"cache.dependencies.{label}"
-        post_save.connect(_after_save, sender=model, dispatch_uid=f"{uid}.post_save")
-        post_delete.connect(_after_delete, sender=model, dispatch_uid=f"{uid}.post_delete")
+        # The project's dispatch_uid convention: "<module>.<receiver>[.<sender>]".
+        uid = f"{__name__}.{{}}.{label}"
+        post_save.connect(_after_save, sender=model, dispatch_uid=uid.format("_after_save"))
+        post_delete.connect(_after_delete, sender=model, dispatch_uid=uid.format("_after_delete"))

@@ -557,18 +557,28 @@ CASCADES: dict[str, tuple[str, ...]] = {
 }
 
 
-class _Keys:
-    """``keys.user_stats(user_id=...)`` -> CacheKey; one attribute per family."""
+class Keys:
+    """``keys.user_stats(user_id=...)`` -> CacheKey: one attribute per family, spelled out
+    so that a misspelt family is an AttributeError an editor shows, and
+    tests/cache/test_names.py checks every ``keys.<family>`` the code uses."""
 
-    def __getattr__(self, name: str):
-        try:
-            family = FAMILIES[name]
-        except KeyError:
-            raise AttributeError(name) from None
-        return family.key
+    badges_all = FAMILIES["badges_all"].key
+    user_badges = FAMILIES["user_badges"].key
+    user_auth = FAMILIES["user_auth"].key
+    user_stats = FAMILIES["user_stats"].key
+    user_rank = FAMILIES["user_rank"].key
+    user_rsvps = FAMILIES["user_rsvps"].key
+    user_rsvp_ids = FAMILIES["user_rsvp_ids"].key
+    leaderboard_page = FAMILIES["leaderboard_page"].key
+    experience_detail = FAMILIES["experience_detail"].key
+    experience_slots = FAMILIES["experience_slots"].key
+    experiences_list = FAMILIES["experiences_list"].key
+    event_detail = FAMILIES["event_detail"].key
+    events_list = FAMILIES["events_list"].key
+    config = FAMILIES["config"].key
 
 
-keys = _Keys()
+keys = Keys()
 
 
 def resolve(key: str) -> CacheKey:

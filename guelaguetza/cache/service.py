@@ -143,4 +143,6 @@ def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
         cache.reset()
 
 
-setting_changed.connect(_on_setting_changed, dispatch_uid="guelaguetza.cache.reset")
+setting_changed.connect(
+    _on_setting_changed, dispatch_uid="guelaguetza.cache.service._on_setting_changed"
+)

@@ -227,9 +227,9 @@ def test_a_failed_booking_invalidates_nothing(api_client, redis_client):
     ],
 )
 def test_receivers_are_connected_for_save_and_delete(model, name):
-    for signal, verb in ((post_save, "post_save"), (post_delete, "post_delete")):
+    for signal, verb in ((post_save, "save"), (post_delete, "delete")):
         uids = {key[0] for key, *_ in signal.receivers if key[1] == id(model)}
-        assert f"cache.dependencies.{model._meta.label}.{verb}" in uids
+        assert f"guelaguetza.cache.dependencies._after_{verb}.{model._meta.label}" in uids
 
 
 @pytest.mark.django_db

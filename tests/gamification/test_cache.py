@@ -181,12 +181,20 @@ def test_rolled_back_xp_invalidates_nothing_and_leaves_no_xp():
 @pytest.mark.parametrize(
     ("signal", "sender", "uid"),
     [
-        (post_save, UserStats, "cache.dependencies.gamification.UserStats.post_save"),
-        (post_delete, UserStats, "cache.dependencies.gamification.UserStats.post_delete"),
-        (post_save, UserBadge, "cache.dependencies.gamification.UserBadge.post_save"),
-        (post_delete, UserBadge, "cache.dependencies.gamification.UserBadge.post_delete"),
-        (post_save, Badge, "cache.dependencies.gamification.Badge.post_save"),
-        (post_delete, Badge, "cache.dependencies.gamification.Badge.post_delete"),
+        (post_save, UserStats, "guelaguetza.cache.dependencies._after_save.gamification.UserStats"),
+        (
+            post_delete,
+            UserStats,
+            "guelaguetza.cache.dependencies._after_delete.gamification.UserStats",
+        ),
+        (post_save, UserBadge, "guelaguetza.cache.dependencies._after_save.gamification.UserBadge"),
+        (
+            post_delete,
+            UserBadge,
+            "guelaguetza.cache.dependencies._after_delete.gamification.UserBadge",
+        ),
+        (post_save, Badge, "guelaguetza.cache.dependencies._after_save.gamification.Badge"),
+        (post_delete, Badge, "guelaguetza.cache.dependencies._after_delete.gamification.Badge"),
     ],
 )
 def test_invalidation_receivers_are_connected(signal, sender, uid):
