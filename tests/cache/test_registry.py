@@ -19,6 +19,7 @@ EXAMPLES = {
     "user_stats": ({"user_id": "u1"}, "user:u1:stats"),
     "user_rank": ({"user_id": "u1"}, "user:u1:rank"),
     "user_rsvps": ({"user_id": "u1"}, "user:u1:rsvps"),
+    "user_rsvp_ids": ({"user_id": "u1"}, "user:u1:rsvpids"),
     "leaderboard_page": ({"page": 2, "limit": 20}, "leaderboard:page:2:limit:20"),
     "experience_detail": ({"experience_id": "x9"}, "experience:x9:detail"),
     "experience_slots": (
