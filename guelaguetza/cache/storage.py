@@ -80,9 +80,10 @@ class Storage(Invalidation):
         if not self.breaker.allow():
             self._failed(ckeys[0], None)
             return self.FAILED
-        # Invalidations that failed earlier go first, so this read cannot serve what
-        # they were meant to clear.
-        if self._pending and not self._replay_pending():
+        # Invalidations that failed earlier are retried at most once per interval (a
+        # failing queue must not put a write in front of every read); whatever is still
+        # kept makes the values it covers misses below, so none is served stale.
+        if self._pending and self._replay_due() and not self._replay_pending():
             return self.FAILED
         prefix = self.prefix
         names = [prefix + k for k in ckeys]
@@ -107,10 +108,19 @@ class Storage(Invalidation):
             return self.FAILED
         self.breaker.success()
         out = []
+        pending = self._pending
         for i, (start, end) in enumerate(spans):
             gens = raw[start:end]
             value = raw[i]
             entry = codec.unpack(value, gens) if value else None
+            # A value behind a kept invalidation is a miss (a loader's recorded
+            # dependencies are not known here: any kept op makes those misses too).
+            if (
+                entry is not None
+                and pending
+                and (ckeys[i].family.captures or self.pending_blocks(ckeys[i].namespaces))
+            ):
+                entry = None
             out.append((self.MISS if entry is None else entry, gens))
         return out, raw[first_extra:]
 

@@ -15,9 +15,14 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import redis
+import redis.cluster
+import redis.sentinel
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django_redis.client import DefaultClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -62,11 +67,171 @@ READ_SCRIPT_SHA = hashlib.sha1(READ_SCRIPT.encode()).hexdigest()
 LOCK_PREFIX = "lock:"
 #: what a failed Redis call raises (redis-py wraps most socket errors, not all)
 REDIS_ERRORS = (redis.RedisError, OSError)
+#: error replies that mean "this node cannot serve us" (a demoted master, a cluster slot
+#: elsewhere or down), not "Redis answered": they are failures for the breaker.
+TOPOLOGY_REPLIES = (
+    b"READONLY",
+    b"CROSSSLOT",
+    b"MOVED",
+    b"ASK",
+    b"CLUSTERDOWN",
+    b"TRYAGAIN",
+    b"MASTERDOWN",
+    b"LOADING",
+)
+
+
+def is_topology_error(exc: BaseException) -> bool:
+    """True for a reply of a node that is the wrong one or not ready (see TOPOLOGY_REPLIES);
+    redis-py maps some to their own classes, others stay a plain ResponseError."""
+    exceptions = redis.exceptions
+    if isinstance(
+        exc,
+        (
+            exceptions.ReadOnlyError,
+            getattr(exceptions, "ClusterError", ()),
+            getattr(exceptions, "ClusterDownError", ()),
+            getattr(exceptions, "ClusterCrossSlotError", ()),
+            getattr(exceptions, "MovedError", ()),
+            getattr(exceptions, "AskError", ()),
+            getattr(exceptions, "TryAgainError", ()),
+            getattr(exceptions, "MasterDownError", ()),
+            getattr(exceptions, "SlotNotCoveredError", ()),
+        ),
+    ):
+        return True
+    if not isinstance(exc, redis.ResponseError):
+        return False
+    head = str(exc).lstrip().split(" ", 1)[0].upper().encode()
+    return head in TOPOLOGY_REPLIES
 
 
 def new_generation() -> str:
     """A generation value that never repeats: nanosecond clock + 32 random bits."""
     return f"{time.time_ns():x}{secrets.randbits(32):08x}"
+
+
+SENTINEL_SCHEMES = {"redis+sentinel": False, "rediss+sentinel": True}
+CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}
+
+
+def _hosts(netloc: str, default_port: int) -> tuple[str | None, str | None, list]:
+    """``[user[:password]@]host[:port][,host[:port]...]`` -> (user, password, nodes)."""
+    userinfo, _, hostlist = netloc.rpartition("@")
+    user, password = None, None
+    if userinfo:
+        user, _, password = userinfo.partition(":")
+        user, password = unquote(user) or None, unquote(password) or None
+    nodes = []
+    for part in filter(None, (p.strip() for p in hostlist.split(","))):
+        if part.startswith("["):  # [ipv6]:port
+            host, _, port = part[1:].partition("]")
+            port = port.lstrip(":")
+        else:
+            host, _, port = part.rpartition(":") if ":" in part else (part, "", "")
+        nodes.append((host, int(port or default_port)))
+    if not nodes:
+        raise ImproperlyConfigured("REDIS_URL names no host")
+    return user, password, nodes
+
+
+def tls_options() -> dict[str, Any]:
+    """redis-py's ssl_* options from REDIS_TLS_CA_FILE / _CERT_FILE / _KEY_FILE (the
+    server certificate is always verified: against the CA file, else the system's)."""
+    options: dict[str, Any] = {"ssl": True, "ssl_cert_reqs": "required"}
+    for setting, option in (
+        ("REDIS_TLS_CA_FILE", "ssl_ca_certs"),
+        ("REDIS_TLS_CERT_FILE", "ssl_certfile"),
+        ("REDIS_TLS_KEY_FILE", "ssl_keyfile"),
+    ):
+        value = getattr(settings, setting, "")
+        if value:
+            options[option] = value
+    return options
+
+
+def connect(url: str, *, socket_timeout: float, connect_timeout: float) -> Any:
+    """The one kind of Redis client for ``url`` (docs/cache.md, "Redis topologies"):
+    ``redis://`` / ``rediss://`` (one server, TLS), ``redis+sentinel://h:p[,h:p]/service/db``
+    (the master Sentinel names now, followed after a failover) and
+    ``redis+cluster://h:p[,h:p]`` / ``rediss+cluster://`` (RedisCluster). The cache layer,
+    its locks and generations and, through :class:`DjangoRedisClient`, Django's cache and
+    the rate limiter all connect here, so they always agree on the topology.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    common: dict[str, Any] = {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": connect_timeout,
+        # One attempt per call: retries against a dead or hung server multiply the
+        # latency every request pays (no retry storms). tests/cache/test_faults.py
+        # checks that redis-py really makes a single attempt.
+        "retry": Retry(NoBackoff(), 0),
+    }
+    if scheme in SENTINEL_SCHEMES:
+        user, password, nodes = _hosts(parts.netloc, 26379)
+        path = [p for p in parts.path.split("/") if p]
+        if not path:
+            raise ImproperlyConfigured("redis+sentinel:// URLs need /<service>[/<db>]")
+        service, db = path[0], int(path[1]) if len(path) > 1 else 0
+        tls = tls_options() if SENTINEL_SCHEMES[scheme] else {}
+        sentinel = redis.sentinel.Sentinel(
+            nodes,
+            sentinel_kwargs={**common, **tls},
+            **common,
+            **tls,
+        )
+        return sentinel.master_for(
+            service,
+            db=db,
+            username=user,
+            password=password,
+            health_check_interval=0,
+            **common,
+            **tls,
+        )
+    if scheme in CLUSTER_SCHEMES:
+        user, password, nodes = _hosts(parts.netloc, 6379)
+        tls = tls_options() if CLUSTER_SCHEMES[scheme] else {}
+        return redis.cluster.RedisCluster(
+            startup_nodes=[redis.cluster.ClusterNode(h, p) for h, p in nodes],
+            username=user,
+            password=password,
+            **common,
+            **tls,
+        )
+    tls = tls_options() if scheme == "rediss" else {}
+    tls.pop("ssl", None)  # the scheme says so already
+    return redis.Redis.from_url(url, health_check_interval=0, **common, **tls)
+
+
+class DjangoRedisClient(DefaultClient):
+    """django-redis' client (Django's "default" cache: the rate limiter, the replica
+    router's markers) on :func:`connect`, so it follows the same ``REDIS_URL`` topology
+    as the cache layer: Sentinel's current master, a cluster's slots, TLS settings."""
+
+    def connect(self, index: int = 0) -> Any:
+        return connect(
+            self._server[index],
+            socket_timeout=settings.CACHE_SOCKET_TIMEOUT,
+            connect_timeout=settings.CACHE_CONNECT_TIMEOUT,
+        )
+
+    def disconnect(self, index: int = 0, client: Any = None) -> None:
+        client = client if client is not None else self._clients[index]
+        if client is not None:
+            client.close()
+
+
+def writable(client: Any) -> bool:
+    """PING, then (one server or Sentinel) ROLE: True when the node answers as a master.
+    A cluster client routes to primaries itself, so PING is its whole check."""
+    if not client.ping():
+        return False
+    if isinstance(client, redis.Redis):
+        role = client.execute_command("ROLE")
+        return bool(role) and role[0] in (b"master", "master")
+    return True
 
 
 class Transport:
@@ -97,15 +262,10 @@ class Transport:
     @property
     def client(self) -> redis.Redis:
         if self._client is None:
-            self._client = redis.Redis.from_url(
+            self._client = connect(
                 self._redis_url or settings.REDIS_URL,
                 socket_timeout=settings.CACHE_SOCKET_TIMEOUT,
-                socket_connect_timeout=settings.CACHE_CONNECT_TIMEOUT,
-                # One attempt per call: retries against a dead or hung server multiply
-                # the latency every request pays (no retry storms). tests/cache/
-                # test_faults.py checks that redis-py really makes a single attempt.
-                retry=Retry(NoBackoff(), 0),
-                health_check_interval=0,
+                connect_timeout=settings.CACHE_CONNECT_TIMEOUT,
             )
         return self._client
 
@@ -135,12 +295,21 @@ class Transport:
         return result
 
     def _probe(self) -> bool:
-        """The breaker's background probe: does Redis answer a PING in time?"""
+        """The breaker's background probe: does Redis answer a PING in time, from a node
+        that takes writes (a demoted master answers PING too)? Then the invalidations
+        kept from the outage are replayed here, off the request path."""
         try:
-            return bool(self.client.ping())
+            if not writable(self.client):
+                logger.warning("cache: breaker probe: Redis answers but is not a master")
+                return False
         except REDIS_ERRORS as exc:
             logger.warning("cache: breaker probe failed: %r", exc)
             return False
+        self._after_probe()
+        return True
+
+    def _after_probe(self) -> None:
+        """Hook for the invalidation side (replay what failed)."""
 
     def _failed(self, ckey: CacheKey | str | None, exc: BaseException | None) -> None:
         # Errors count per service of the key (or namespace); ops calls (no key) don't.
@@ -148,8 +317,10 @@ class Transport:
             ERRORS[ckey.family.service if type(ckey) is CacheKey else service_of(ckey)].inc()
         if exc is not None:
             # An error reply (OOM under noeviction, a script error) means Redis is up
-            # and answering: reads can go on, so it does not count towards opening.
-            if isinstance(exc, redis.ResponseError):
+            # and answering: reads can go on, so it does not count towards opening. A
+            # topology reply (READONLY from a demoted master, CROSSSLOT, MOVED...) means
+            # this node cannot serve us: that is a failure like a refused connection.
+            if isinstance(exc, redis.ResponseError) and not is_topology_error(exc):
                 self.breaker.success()
             else:
                 self.breaker.failure()
