@@ -26,7 +26,7 @@ from django.db import transaction
 
 from guelaguetza.cache.metrics import INVALIDATIONS, SECONDS
 from guelaguetza.cache.registry import CASCADES, CacheKey, key_part, namespace_of, resolve
-from guelaguetza.cache.transport import GEN_PREFIX, REDIS_ERRORS, Transport, new_generation
+from guelaguetza.cache.transport import REDIS_ERRORS, Transport, new_generation
 
 #: failed invalidations kept for replay (beyond this the oldest are dropped, TTLs bound)
 PENDING_MAX = 10_000
@@ -206,12 +206,11 @@ class Invalidation(Transport):
 
     def _write_ops(self, client: redis.Redis, ops: list[tuple[str, str]]) -> None:
         ttl = settings.CACHE_GENERATION_TTL
-        prefix = self.prefix
         pipe = client.pipeline(transaction=False)
         for kind, target in ops:
-            pipe.set(prefix + GEN_PREFIX + target, new_generation(), ex=ttl)
+            pipe.set(self.gen_name(target), new_generation(), ex=ttl)
             if kind == "key":
-                pipe.unlink(prefix + target)
+                pipe.unlink(self.key_name(target))
         pipe.execute()
 
     def _defer(self, ops: list[tuple[str, str]]) -> None:

@@ -26,7 +26,7 @@ from guelaguetza.cache import codec
 from guelaguetza.cache.codec import Entry
 from guelaguetza.cache.invalidation import Invalidation
 from guelaguetza.cache.registry import CacheKey
-from guelaguetza.cache.transport import GEN_PREFIX, REDIS_ERRORS, new_generation
+from guelaguetza.cache.transport import REDIS_ERRORS, new_generation
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +85,13 @@ class Storage(Invalidation):
         # kept makes the values it covers misses below, so none is served stale.
         if self._pending and self._replay_due() and not self._replay_pending():
             return self.FAILED
-        prefix = self.prefix
-        names = [prefix + k for k in ckeys]
+        key_name, gen_name = self.key_name, self.gen_name
+        names = [key_name(k) for k in ckeys]
         scripted = len(ckeys) if any(k.family.captures for k in ckeys) else 0
         spans = []
         for k in ckeys:
             start = len(names)
-            names.extend(prefix + GEN_PREFIX + ns for ns in k.namespaces)
+            names.extend(gen_name(ns) for ns in k.namespaces)
             spans.append((start, len(names)))
         first_extra = len(names)
         names.extend(extra)
@@ -132,6 +132,9 @@ class Storage(Invalidation):
         for name, gen in zip(names, gens, strict=True):
             if gen is None:
                 pipe.set(name, new_generation(), nx=True, ex=ttl)
+        if self.cluster:  # names in several slots: no single MGET
+            pipe.execute()
+            return self.mget_any(names)
         pipe.mget(names)
         return pipe.execute()[-1]
 
@@ -144,12 +147,15 @@ class Storage(Invalidation):
         rec = _recording.get()
         if rec is None or rec.failed:
             return
-        prefix = self.prefix + GEN_PREFIX
-        names = [prefix + ns for ns in dict.fromkeys(namespaces) if prefix + ns not in rec.recorded]
+        names = [
+            name
+            for name in map(self.gen_name, dict.fromkeys(namespaces))
+            if name not in rec.recorded
+        ]
         if not names:
             return
         try:
-            gens = self.client.mget(names)
+            gens = self.mget_any(names)
             if None in gens:
                 gens = self._init_generations(names, gens)
         except REDIS_ERRORS as exc:
@@ -206,9 +212,9 @@ class Storage(Invalidation):
 
         def write(client: redis.Redis) -> None:
             pipe = client.pipeline(transaction=False)
-            pipe.set(self.prefix + ckey, data, ex=ttl)
+            pipe.set(self.key_name(ckey), data, ex=ttl)
             if release:
-                pipe.eval(RELEASE, 1, *release)
+                pipe.execute_command("EVAL", RELEASE, 1, *release)
             pipe.execute()
 
         self.call(write, ckey)

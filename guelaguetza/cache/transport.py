@@ -8,6 +8,7 @@ network call at all while it is open); a failure is counted in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -28,7 +29,7 @@ from redis.retry import Retry
 
 from guelaguetza.cache.breaker import CircuitBreaker
 from guelaguetza.cache.metrics import ERRORS
-from guelaguetza.cache.registry import CacheKey, service_of
+from guelaguetza.cache.registry import FAMILIES, CacheKey, service_of
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +66,9 @@ return out
 """
 READ_SCRIPT_SHA = hashlib.sha1(READ_SCRIPT.encode()).hexdigest()
 LOCK_PREFIX = "lock:"
-#: what a failed Redis call raises (redis-py wraps most socket errors, not all)
-REDIS_ERRORS = (redis.RedisError, OSError)
+#: what a failed Redis call raises (redis-py wraps most socket errors, not all; a cluster
+#: that cannot be reached at all raises RedisClusterException, outside RedisError)
+REDIS_ERRORS = (redis.RedisError, OSError, redis.exceptions.RedisClusterException)
 #: error replies that mean "this node cannot serve us" (a demoted master, a cluster slot
 #: elsewhere or down), not "Redis answered": they are failures for the breaker.
 TOPOLOGY_REPLIES = (
@@ -104,6 +106,33 @@ def is_topology_error(exc: BaseException) -> bool:
         return False
     head = str(exc).lstrip().split(" ", 1)[0].upper().encode()
     return head in TOPOLOGY_REPLIES
+
+
+@functools.cache
+def entity_roots() -> frozenset[str]:
+    """First segments whose root namespace has an id (``user`` of ``user:{user_id}``):
+    in cluster mode their keys hash by two segments, every other key by its first."""
+    roots = set()
+    for family in FAMILIES.values():
+        for template in (family.template, *family.namespaces, *family.captures):
+            segments = template.split(":")
+            if len(segments) > 1 and segments[1].startswith("{"):
+                roots.add(segments[0])
+    return frozenset(roots)
+
+
+def hash_tagged(name: str) -> str:
+    """``user:1:stats`` -> ``{user:1}:stats``, ``badges:all`` -> ``{badges}:all``: a key,
+    the generations of its namespaces and its lock then share one cluster slot (the root
+    namespace's), so a read stays one MGET (docs/cache.md, "Redis topologies")."""
+    segments = name.split(":", 2)
+    root = ":".join(segments[:2]) if segments[0] in entity_roots() else segments[0]
+    return "{" + root + "}" + name[len(root) :]
+
+
+def untagged(name: str) -> str:
+    """The tree's name of a hash-tagged one (ops commands match globs on these)."""
+    return name.replace("{", "", 1).replace("}", "", 1) if "{" in name else name
 
 
 def new_generation() -> str:
@@ -248,6 +277,7 @@ class Transport:
         self._redis_url = redis_url
         self._prefix = prefix
         self._client: redis.Redis | None = None
+        self._cluster: bool | None = None
         self.breaker = CircuitBreaker(probe=self._probe)
         #: calls that went to the network (tests assert the open breaker adds none)
         self.network_calls = 0
@@ -258,6 +288,24 @@ class Transport:
     @property
     def prefix(self) -> str:
         return self._prefix if self._prefix is not None else settings.CACHE_KEY_PREFIX
+
+    @property
+    def cluster(self) -> bool:
+        """Cluster mode (from the URL's scheme, without connecting): keys hash-tagged."""
+        if self._cluster is None:
+            url = self._redis_url or settings.REDIS_URL
+            self._cluster = urlsplit(url).scheme.lower() in CLUSTER_SCHEMES
+        return self._cluster
+
+    def key_name(self, key: str) -> str:
+        """The Redis name of a key of the tree (exactly the tree's name but in a cluster)."""
+        return self.prefix + (hash_tagged(key) if self.cluster else key)
+
+    def gen_name(self, namespace: str) -> str:
+        """The Redis name of the generation of a namespace (or of a key's own)."""
+        if self.cluster:
+            return self.prefix + GEN_PREFIX + hash_tagged(namespace)
+        return self.prefix + GEN_PREFIX + namespace
 
     @property
     def client(self) -> redis.Redis:
@@ -274,10 +322,13 @@ class Transport:
         if self._client is not None:
             self._client.close()
         self._client = None
+        self._cluster = None
         self.breaker.reset()
 
     def lock_name(self, ckey: CacheKey) -> str:
         """The Redis name of the single-flight lock of ``ckey``."""
+        if self.cluster:
+            return self.prefix + LOCK_PREFIX + hash_tagged(ckey)
         return self.prefix + LOCK_PREFIX + ckey
 
     def call(self, fn: Callable[[redis.Redis], Any], ckey: CacheKey | None = None) -> Any:
@@ -329,6 +380,11 @@ class Transport:
     def _fetch(self, names: list[str], scripted_values: int = 0) -> list[bytes | None]:
         """MGET ``names``; with ``scripted_values`` > 0, READ_SCRIPT over them instead
         (its first ``scripted_values`` names are values with recorded dependencies)."""
+        if self.cluster:
+            # No Lua across slots: one MGET per slot (a single-root read is one), then
+            # the recorded dependencies in a second round trip (READ_SCRIPT's check).
+            raw = self.mget_any(names)
+            return self._check_recorded(raw, scripted_values) if scripted_values else raw
         if not scripted_values:
             return self._mget(names)
         args = [READ_SCRIPT_SHA, len(names), *names, scripted_values]
@@ -337,6 +393,36 @@ class Transport:
         except redis.exceptions.NoScriptError:
             # A restarted or flushed Redis forgot the script: EVAL loads it again.
             return self._command("EVAL", READ_SCRIPT, *args[1:])
+
+    def mget_any(self, names: list[str]) -> list[bytes | None]:
+        """MGET of names in any slots (split per slot in cluster mode)."""
+        if self.cluster:
+            return self.client.mget_nonatomic(names)
+        return self.client.mget(names)
+
+    def _check_recorded(self, raw: list, count: int) -> list:
+        """What READ_SCRIPT does in Redis, for cluster mode: each of the first ``count``
+        values whose recorded generations moved becomes None (a miss). Layout: codec.py."""
+        wanted: list[tuple[int, str, bytes]] = []
+        for i in range(count):
+            value = raw[i]
+            if not value or value[:1] == b"0":
+                continue
+            head, _, rest = value.partition(b"\n")
+            try:
+                lines = rest.split(b"\n", int(head))[: int(head)]
+            except ValueError:
+                raw[i] = None
+                continue
+            for line in lines:
+                name, _, gen = line.partition(b" ")
+                wanted.append((i, name.decode(), gen))
+        if wanted:
+            have = self.mget_any([name for _, name, _ in wanted])
+            for (i, _, gen), current in zip(wanted, have, strict=True):
+                if current != gen:
+                    raw[i] = None
+        return raw
 
     def _mget(self, names: list[str]) -> list[bytes | None]:
         return self._command("MGET", *names)
