@@ -26,7 +26,7 @@ from guelaguetza.cache import codec
 from guelaguetza.cache.codec import Entry
 from guelaguetza.cache.invalidation import Invalidation
 from guelaguetza.cache.registry import CacheKey
-from guelaguetza.cache.transport import REDIS_ERRORS, new_generation
+from guelaguetza.cache.transport import GEN_PREFIX, REDIS_ERRORS, new_generation
 
 logger = logging.getLogger(__name__)
 
@@ -85,14 +85,23 @@ class Storage(Invalidation):
         # kept makes the values it covers misses below, so none is served stale.
         if self._pending and self._replay_due() and not self._replay_pending():
             return self.FAILED
-        key_name, gen_name = self.key_name, self.gen_name
-        names = [key_name(k) for k in ckeys]
         scripted = len(ckeys) if any(k.family.captures for k in ckeys) else 0
         spans = []
-        for k in ckeys:
-            start = len(names)
-            names.extend(gen_name(ns) for ns in k.namespaces)
-            spans.append((start, len(names)))
+        if self.cluster:  # hash-tagged names (transport.hash_tagged)
+            key_name, gen_name = self.key_name, self.gen_name
+            names = [key_name(k) for k in ckeys]
+            for k in ckeys:
+                start = len(names)
+                names.extend(gen_name(ns) for ns in k.namespaces)
+                spans.append((start, len(names)))
+        else:  # the hit path: plain concatenation, the tree's own names
+            prefix = self.prefix
+            gen_prefix = prefix + GEN_PREFIX
+            names = [prefix + k for k in ckeys]
+            for k in ckeys:
+                start = len(names)
+                names.extend(gen_prefix + ns for ns in k.namespaces)
+                spans.append((start, len(names)))
         first_extra = len(names)
         names.extend(extra)
         self.network_calls += 1

@@ -266,3 +266,19 @@ def test_django_cache_follows_the_sentinel_master(sentinels, settings):
     django_cache.set("probe", 1)
     assert django_cache.get("probe") == 1
     assert redis.Redis(port=sentinels["master"]).exists("t-sentinel:1:probe")
+
+
+@pytest.mark.django_db
+def test_http_reads_answer_200_before_and_after_the_sentinel_master_dies(
+    sentinels, servers, settings, client
+):
+    settings.CACHE_SOCKET_TIMEOUT = 0.2
+    settings.CACHE_CONNECT_TIMEOUT = 0.2
+    settings.REDIS_URL = sentinels["url"]
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": [sentinels["url"]]}}
+    assert client.get("/api/events").status_code == 200
+    assert client.get("/api/events").status_code == 200  # a hit
+    servers.kill(sentinels["procs"]["master"])
+    for _ in range(5):
+        assert client.get("/api/events").status_code == 200
+    assert client.get("/health").status_code == 200
