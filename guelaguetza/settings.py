@@ -160,6 +160,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and the cache layer (guelaguetza.cache) -------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+_REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel", "redis+cluster")
+if REDIS_URL.partition("://")[0].lower() not in (*_REDIS_SCHEMES, "rediss+cluster"):
+    # Fail at start, not as a cache error on every request (docs/cache.md, "Redis topologies").
+    raise ImproperlyConfigured(
+        f"REDIS_URL must start with one of {_REDIS_SCHEMES} or rediss+cluster"
+    )
 # REDIS_URL schemes (docs/cache.md, "Redis topologies"): redis://, rediss:// (TLS),
 # redis+sentinel://host:port[,host:port]/<service>/<db>, redis+cluster://host:port[,...]
 # and rediss+cluster://. TLS verifies the server against REDIS_TLS_CA_FILE (else the

@@ -140,6 +140,8 @@ def new_generation() -> str:
     return f"{time.time_ns():x}{secrets.randbits(32):08x}"
 
 
+PLAIN_SCHEMES = ("redis", "rediss", "unix")
+#: scheme -> TLS
 SENTINEL_SCHEMES = {"redis+sentinel": False, "rediss+sentinel": True}
 CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}
 
@@ -228,6 +230,11 @@ def connect(url: str, *, socket_timeout: float, connect_timeout: float) -> Any:
             password=password,
             **common,
             **tls,
+        )
+    if scheme not in PLAIN_SCHEMES:
+        raise ImproperlyConfigured(
+            f"REDIS_URL scheme {scheme!r} is not one of "
+            f"{sorted([*PLAIN_SCHEMES, *SENTINEL_SCHEMES, *CLUSTER_SCHEMES])}"
         )
     tls = tls_options() if scheme == "rediss" else {}
     tls.pop("ssl", None)  # the scheme says so already
