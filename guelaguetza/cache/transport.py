@@ -261,13 +261,26 @@ class DjangoRedisClient(DefaultClient):
 
 def writable(client: Any) -> bool:
     """PING, then (one server or Sentinel) ROLE: True when the node answers as a master.
-    A cluster client routes to primaries itself, so PING is its whole check."""
-    if not client.ping():
-        return False
+    A cluster: every node's CLUSTER INFO must say ok (every slot served; a dead master
+    without a replica makes the others say ``fail``); some nodes answering while others
+    do not is False (degraded), none answering raises (unavailable)."""
     if isinstance(client, redis.Redis):
+        if not client.ping():
+            return False
         role = client.execute_command("ROLE")
         return bool(role) and role[0] in (b"master", "master")
-    return True
+    answered, healthy, last_error = 0, True, None
+    for node in client.get_nodes():
+        try:
+            info = client.get_redis_connection(node).cluster("info")
+        except REDIS_ERRORS as exc:
+            healthy, last_error = False, exc
+            continue
+        answered += 1
+        healthy = healthy and info.get("cluster_state") in ("ok", b"ok")
+    if not answered and last_error is not None:
+        raise last_error
+    return healthy
 
 
 class Transport:

@@ -35,32 +35,47 @@ def cluster_port() -> int:
         return port
 
 
+def start_cluster(group: Servers) -> tuple[str, dict[int, subprocess.Popen]]:
+    """Three masters (a 1 s node timeout, so a dead one is noticed quickly), all slots
+    assigned: ``(redis+cluster:// URL, {port: process})``."""
+    ports = [cluster_port() for _ in range(3)]
+    procs = {
+        port: group.start(
+            f"node{port}",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "1000",
+        )
+        for port in ports
+    }
+    for port in ports:
+        wait_until(lambda p=port: redis.Redis(port=p).ping(), message="a cluster node")
+    subprocess.run(
+        [shutil.which("redis-cli"), "--cluster", "create",
+         *(f"127.0.0.1:{p}" for p in ports), "--cluster-replicas", "0", "--cluster-yes"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    wait_until(
+        lambda: all(redis.Redis(port=p).cluster("info")["cluster_state"] == "ok" for p in ports),
+        timeout=30,
+        message="the cluster to be ok",
+    )
+    return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in ports), procs
+
+
 @pytest.fixture(scope="module")
 def cluster_url(tmp_path_factory):
     need("redis-server", "redis-cli")
     group = Servers(tmp_path_factory.mktemp("cluster"))
-    ports = [cluster_port() for _ in range(3)]
     try:
-        for port in ports:
-            group.start(
-                f"node{port}", "--port", str(port), "--bind", "127.0.0.1",
-                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-            )  # fmt: skip
-        for port in ports:
-            wait_until(lambda p=port: redis.Redis(port=p).ping(), message="a cluster node")
-        subprocess.run(
-            [shutil.which("redis-cli"), "--cluster", "create",
-             *(f"127.0.0.1:{p}" for p in ports), "--cluster-replicas", "0", "--cluster-yes"],
-            check=True, capture_output=True, timeout=60,
-        )  # fmt: skip
-        wait_until(
-            lambda: all(
-                redis.Redis(port=p).cluster("info")["cluster_state"] == "ok" for p in ports
-            ),
-            timeout=30,
-            message="the cluster to be ok",
-        )
-        yield "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in ports)
+        yield start_cluster(group)[0]
     finally:
         group.close()
 
@@ -186,3 +201,37 @@ def test_django_cache_and_rate_limiter_connection_work_on_the_cluster(cluster_ur
         pipe.expire(f"t-cl:rl:{n}", 60, nx=True)
     assert pipe.execute()[0::2] == [1] * 5
     django_cache.delete_many([f"probe{n}" for n in range(10)])
+
+
+@pytest.mark.django_db
+def test_health_is_ok_on_a_healthy_cluster(cluster_url, settings, client):
+    settings.REDIS_URL = cluster_url
+    body = client.get("/health").json()
+    assert body["checks"]["redis"] == "ok"
+
+
+@pytest.mark.django_db
+def test_a_dead_master_of_the_cluster_is_no_5xx_and_health_says_error(tmp_path, settings, client):
+    need("redis-server", "redis-cli")
+    group = Servers(tmp_path)
+    try:
+        url, procs = start_cluster(group)
+        settings.CACHE_SOCKET_TIMEOUT = 0.2
+        settings.CACHE_CONNECT_TIMEOUT = 0.2
+        settings.REDIS_URL = url
+        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": [url]}}
+        assert client.get("/api/events").status_code == 200
+        dead, *alive = procs
+        group.kill(procs[dead])
+        wait_until(
+            lambda: redis.Redis(port=alive[0]).cluster("info")["cluster_state"] == "fail",
+            message="the cluster to notice the dead master",
+        )
+        for _ in range(5):
+            assert client.get("/api/events").status_code == 200
+        health = client.get("/health")
+        assert health.status_code == 200
+        assert health.json()["checks"]["redis"] == "error"
+        assert health.json()["status"] == "degraded"
+    finally:
+        group.close()
