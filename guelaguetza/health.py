@@ -48,7 +48,8 @@ def redis_check() -> str:
         if not writable(cache.client):
             logger.warning("health: redis answers but is not a master (demoted?)")
             return "error"
-    except (redis.ConnectionError, redis.TimeoutError):
+    except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.RedisClusterException):
+        # (the last: a cluster client that reached none of its startup nodes)
         return "unavailable"
     except (redis.RedisError, OSError):
         logger.warning("health: redis check failed", exc_info=True)

@@ -235,3 +235,17 @@ def test_a_dead_master_of_the_cluster_is_no_5xx_and_health_says_error(tmp_path, 
         assert health.json()["status"] == "degraded"
     finally:
         group.close()
+
+
+@pytest.mark.django_db
+def test_an_unreachable_cluster_is_no_5xx_for_cache_rate_limiter_or_health(settings, client):
+    url = f"redis+cluster://127.0.0.1:{free_port()}"  # nothing listens there
+    settings.CACHE_CONNECT_TIMEOUT = 0.1
+    settings.REDIS_URL = url
+    settings.RATE_LIMITS_ENABLED = True
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": [url]}}
+    for _ in range(3):
+        assert client.get("/api/events").status_code == 200
+    health = client.get("/health")
+    assert health.status_code == 200
+    assert health.json()["checks"]["redis"] == "unavailable"
