@@ -249,3 +249,32 @@ def test_an_unreachable_cluster_is_no_5xx_for_cache_rate_limiter_or_health(setti
     health = client.get("/health")
     assert health.status_code == 200
     assert health.json()["checks"]["redis"] == "unavailable"
+
+
+def test_ops_commands_run_against_the_cluster(cluster_url, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from guelaguetza.cache import cache
+
+    settings.REDIS_URL = cluster_url
+    settings.CACHE_KEY_PREFIX = "t-cluster-ops:"
+    try:
+        for n in range(12):
+            cache.set(keys.user_stats(user_id=str(n)), n)
+        tree = StringIO()
+        call_command("cache_tree", stdout=tree)
+        assert "user_stats" in tree.getvalue()
+        assert "12" in tree.getvalue()
+        out = StringIO()
+        call_command("cache_invalidate", "user:1*:stats", stdout=out)
+        assert "done: 3 keys unlinked" in out.getvalue()  # 1, 10, 11
+        call_command("cache_invalidate", "user:2:*", stdout=StringIO())  # O(1) generation
+        assert cache.get(keys.user_stats(user_id="2")) is None
+        assert cache.get(keys.user_stats(user_id="3")) == 3
+        stats = StringIO()
+        call_command("cache_stats", stdout=stats)
+        assert "keys in the cache's Redis DB: unavailable" not in stats.getvalue()
+    finally:
+        call_command("cache_invalidate", "*", stdout=StringIO())
