@@ -160,20 +160,20 @@ class Invalidation(Transport):
         """Write the invalidations kept from earlier failures (before a read)."""
         return self._apply_now([])
 
-    def _after_probe(self) -> None:
+    def _after_probe(self) -> bool:
         # The breaker's probe found Redis back: replay what failed during the outage
-        # there, in its background thread, rather than in front of a read.
-        if self._pending:
-            self._replay_at = time.monotonic()
-            self._replay_pending()
+        # there, in its background thread, rather than in front of a read. A replay
+        # that fails keeps the breaker open.
+        if not self._pending:
+            return True
+        self._replay_at = time.monotonic()
+        return self._replay_pending()
 
     def _replay_due(self) -> bool:
         """At most one replay attempt per CACHE_REPLAY_INTERVAL_SECONDS from reads: a
         queue that keeps failing costs one call per interval, never one per read."""
         now = time.monotonic()
-        if now - getattr(self, "_replay_at", float("-inf")) < float(
-            settings.CACHE_REPLAY_INTERVAL_SECONDS
-        ):
+        if now - self._replay_at < float(settings.CACHE_REPLAY_INTERVAL_SECONDS):
             return False
         self._replay_at = now
         return True

@@ -303,6 +303,7 @@ class Transport:
         self.network_calls = 0
         self._pending: dict[tuple[str, str], None] = {}
         self._pending_lock = threading.Lock()
+        self._replay_at = float("-inf")  # last replay of _pending started by a read
 
     # -- connection -------------------------------------------------------------------
     @property
@@ -376,11 +377,11 @@ class Transport:
         except REDIS_ERRORS as exc:
             logger.warning("cache: breaker probe failed: %r", exc)
             return False
-        self._after_probe()
-        return True
+        return self._after_probe()
 
-    def _after_probe(self) -> None:
-        """Hook for the invalidation side (replay what failed)."""
+    def _after_probe(self) -> bool:
+        """Hook for the invalidation side (replay what failed); False keeps it open."""
+        return True
 
     def _failed(self, ckey: CacheKey | str | None, exc: BaseException | None) -> None:
         # Errors count per service of the key (or namespace); ops calls (no key) don't.

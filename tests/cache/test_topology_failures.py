@@ -149,3 +149,22 @@ def test_kept_invalidations_are_replayed_once_redis_takes_writes_again(
     finally:
         service.reset()
         master.reset()
+
+
+def test_the_probe_replays_kept_invalidations_and_stays_open_if_they_fail(
+    private_redis, demoted, settings
+):
+    settings.CACHE_BREAKER_FAILURES = 100
+    master = service_on(private_redis.url)
+    master.set(KEY, "old")
+    replicated(demoted, "guelaguetza:" + KEY)
+    service = service_on(demoted.url)
+    try:
+        service.invalidate("user:u1:*")  # READONLY: kept
+        redis.Redis.from_url(demoted.url).replicaof("NO", "ONE")
+        assert service._probe() is True  # a master again: the probe wrote the queue
+        assert not service._pending
+        assert service.get(KEY) is None
+    finally:
+        service.reset()
+        master.reset()
