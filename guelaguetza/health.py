@@ -36,18 +36,28 @@ def database_check(alias: str = "default") -> str:
 
 
 def redis_check() -> str:
-    """'ok', 'unavailable' (cannot connect / timed out) or 'error' (Redis answered
-    with an error). Uses the cache layer's client, hence its short timeouts."""
+    """'ok', 'unavailable' (cannot connect / timed out) or 'error' (Redis answered but
+    the cache cannot use it: an error reply, a demoted master that answers PING but
+    refuses writes, a cluster that is down, or the cache's breaker open while Redis
+    answers). Uses the cache layer's client, hence its short timeouts."""
     from guelaguetza.cache import cache
+    from guelaguetza.cache.breaker import CLOSED
+    from guelaguetza.cache.transport import writable
 
     try:
-        cache.client.ping()
-        return "ok"
-    except (redis.ConnectionError, redis.TimeoutError):
+        if not writable(cache.client):
+            logger.warning("health: redis answers but is not a master (demoted?)")
+            return "error"
+    except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.RedisClusterException):
+        # (the last: a cluster client that reached none of its startup nodes)
         return "unavailable"
-    except redis.RedisError:
+    except (redis.RedisError, OSError):
         logger.warning("health: redis check failed", exc_info=True)
         return "error"
+    if cache.breaker.state is not CLOSED:
+        # Reachable now, but the cache's own calls failed (READONLY, CROSSSLOT...).
+        return "error"
+    return "ok"
 
 
 @api_methods("GET", "HEAD")  # also served as /api/health: JSON errors

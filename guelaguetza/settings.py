@@ -160,6 +160,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and the cache layer (guelaguetza.cache) -------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+_REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel", "redis+cluster")
+if REDIS_URL.partition("://")[0].lower() not in (*_REDIS_SCHEMES, "rediss+cluster"):
+    # Fail at start, not as a cache error on every request (docs/cache.md, "Redis topologies").
+    raise ImproperlyConfigured(
+        f"REDIS_URL must start with one of {_REDIS_SCHEMES} or rediss+cluster"
+    )
+# REDIS_URL schemes (docs/cache.md, "Redis topologies"): redis://, rediss:// (TLS),
+# redis+sentinel://host:port[,host:port]/<service>/<db>, redis+cluster://host:port[,...]
+# and rediss+cluster://. TLS verifies the server against REDIS_TLS_CA_FILE (else the
+# system's CAs); a client certificate is REDIS_TLS_CERT_FILE + REDIS_TLS_KEY_FILE.
+REDIS_TLS_CA_FILE = env("REDIS_TLS_CA_FILE", default="")
+REDIS_TLS_CERT_FILE = env("REDIS_TLS_CERT_FILE", default="")
+REDIS_TLS_KEY_FILE = env("REDIS_TLS_KEY_FILE", default="")
 CACHE_ENABLED = env.bool("CACHE_ENABLED", default=True)
 CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="guelaguetza:")
 # Short timeouts: a hung Redis must cost milliseconds, not redis-py's 5 s default.
@@ -171,6 +184,8 @@ CACHE_LOCK_TTL_MS = env.int("CACHE_LOCK_TTL_MS", default=3000)
 CACHE_LOCK_WAIT_MS = env.int("CACHE_LOCK_WAIT_MS", default=1000)
 CACHE_TTL_JITTER = env.float("CACHE_TTL_JITTER", default=0.1)  # +-10 %
 CACHE_GENERATION_TTL = env.int("CACHE_GENERATION_TTL", default=86400)  # > every TTL
+# Invalidations that failed (Redis down) are kept and retried by reads at most this often.
+CACHE_REPLAY_INTERVAL_SECONDS = env.float("CACHE_REPLAY_INTERVAL_SECONDS", default=1.0)
 # Leaderboard pages carry the generations of the position bands they cover (registry):
 # bands of CACHE_LEADERBOARD_BAND positions down to CACHE_LEADERBOARD_TOP, then one band.
 CACHE_LEADERBOARD_BAND = env.int("CACHE_LEADERBOARD_BAND", default=100)
@@ -206,13 +221,17 @@ CACHE_TTLS = {
     }.items()
 }
 
-# Django's own cache (throttling, sessions are in the DB): django-redis, fail-open.
+# Django's own cache (throttling, sessions are in the DB): django-redis, fail-open. Its
+# client connects like the cache layer's (guelaguetza.cache.transport.connect), so every
+# REDIS_URL scheme works for both; LOCATION is a list because django-redis would split a
+# string at the commas of a Sentinel or cluster URL.
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": [REDIS_URL],
         "KEY_PREFIX": "gc-django",
         "OPTIONS": {
+            "CLIENT_CLASS": "guelaguetza.cache.transport.DjangoRedisClient",
             "SOCKET_CONNECT_TIMEOUT": CACHE_CONNECT_TIMEOUT,
             "SOCKET_TIMEOUT": CACHE_SOCKET_TIMEOUT,
             "IGNORE_EXCEPTIONS": True,

@@ -21,11 +21,11 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django_redis import get_redis_connection
 from prometheus_client import Counter
-from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from guelaguetza.api.errors import ApiError, error_body
 from guelaguetza.cache.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from guelaguetza.cache.transport import REDIS_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ class ScopedRateThrottle(BaseThrottle):
             return True
         try:
             counts = self._hit(ident, checks)
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:  # RedisError, or no cluster node reachable at all
             # The breaker logs the outage once; a traceback per request would bury it.
             logger.debug("rate limit check failed; serving the request", exc_info=True)
             breaker.failure(exc)

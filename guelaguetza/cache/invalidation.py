@@ -9,7 +9,8 @@ or ``("ns", namespace)``; applying one is a generation bump (plus an UNLINK for 
 the op to the transaction's batch: one ``on_commit`` callback per transaction flushes
 every distinct op in a single pipelined round trip. A rollback discards the callback,
 so a rolled-back write invalidates nothing. Ops that fail because Redis is down are
-kept and replayed first by the next call that reaches Redis.
+kept: replayed by the breaker's probe, by the next invalidation, and by a read at most
+once per CACHE_REPLAY_INTERVAL_SECONDS; until then a read of what they cover is a miss.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.db import transaction
 
 from guelaguetza.cache.metrics import INVALIDATIONS, SECONDS
 from guelaguetza.cache.registry import CASCADES, CacheKey, key_part, namespace_of, resolve
-from guelaguetza.cache.transport import GEN_PREFIX, REDIS_ERRORS, Transport, new_generation
+from guelaguetza.cache.transport import REDIS_ERRORS, Transport, new_generation
 
 #: failed invalidations kept for replay (beyond this the oldest are dropped, TTLs bound)
 PENDING_MAX = 10_000
@@ -159,6 +160,32 @@ class Invalidation(Transport):
         """Write the invalidations kept from earlier failures (before a read)."""
         return self._apply_now([])
 
+    def _after_probe(self) -> bool:
+        # The breaker's probe found Redis back: replay what failed during the outage
+        # there, in its background thread, rather than in front of a read. A replay
+        # that fails keeps the breaker open.
+        if not self._pending:
+            return True
+        self._replay_at = time.monotonic()
+        return self._replay_pending()
+
+    def _replay_due(self) -> bool:
+        """At most one replay attempt per CACHE_REPLAY_INTERVAL_SECONDS from reads: a
+        queue that keeps failing costs one call per interval, never one per read."""
+        now = time.monotonic()
+        if now - self._replay_at < float(settings.CACHE_REPLAY_INTERVAL_SECONDS):
+            return False
+        self._replay_at = now
+        return True
+
+    def pending_blocks(self, names: Iterable[str]) -> bool:
+        """Does a kept (not yet written) invalidation target one of ``names`` (a key or
+        the namespaces of its generations)? Such a read is a miss, not a stale hit."""
+        pending = self._pending
+        if not pending:
+            return False
+        return any(("ns", n) in pending or ("key", n) in pending for n in names)
+
     def _apply_now(self, ops: list[tuple[str, str]]) -> bool:
         """Write ``ops`` and every op kept from earlier failures; the caller has the
         breaker's permission. False (and everything kept again) if Redis fails."""
@@ -179,12 +206,11 @@ class Invalidation(Transport):
 
     def _write_ops(self, client: redis.Redis, ops: list[tuple[str, str]]) -> None:
         ttl = settings.CACHE_GENERATION_TTL
-        prefix = self.prefix
         pipe = client.pipeline(transaction=False)
         for kind, target in ops:
-            pipe.set(prefix + GEN_PREFIX + target, new_generation(), ex=ttl)
+            pipe.set(self.gen_name(target), new_generation(), ex=ttl)
             if kind == "key":
-                pipe.unlink(prefix + target)
+                pipe.unlink(self.key_name(target))
         pipe.execute()
 
     def _defer(self, ops: list[tuple[str, str]]) -> None:

@@ -10,18 +10,34 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from fnmatch import fnmatchcase
 
 from guelaguetza.cache.registry import FAMILIES
 from guelaguetza.cache.service import GEN_PREFIX, LOCK_PREFIX, CacheService
+from guelaguetza.cache.transport import untagged
 
 SCAN_COUNT = 1000
 
 
 def scan(service: CacheService, match: str, *, count: int = SCAN_COUNT) -> Iterator[list[bytes]]:
-    """Batches of Redis names matching the glob ``match`` (already prefixed)."""
+    """Batches of Redis names matching the glob ``match`` (already prefixed), as the tree
+    names them. In cluster mode every primary is scanned in turn and the glob is matched
+    against the names without their hash tags (``{user:1}:stats`` is ``user:1:stats``)."""
+    if not service.cluster:
+        yield from _scan_node(service.client, match, count)
+        return
+    for node in service.client.get_primaries():
+        client = service.client.get_redis_connection(node)
+        for names in _scan_node(client, service.prefix + "*", count):
+            names = [n for n in names if fnmatchcase(untagged(n.decode(errors="replace")), match)]
+            if names:
+                yield names
+
+
+def _scan_node(client, match: str, count: int) -> Iterator[list[bytes]]:
     cursor = 0
     while True:
-        cursor, names = service.client.scan(cursor=cursor, match=match, count=count)
+        cursor, names = client.scan(cursor=cursor, match=match, count=count)
         if names:
             yield names
         if cursor == 0:
@@ -35,7 +51,7 @@ def family_counts(service: CacheService) -> Counter:
     families = list(FAMILIES.values())
     for names in scan(service, prefix + "*"):
         for raw in names:
-            key = raw.decode(errors="replace")[len(prefix) :]
+            key = untagged(raw.decode(errors="replace"))[len(prefix) :]
             if key.startswith(GEN_PREFIX):
                 counts["gen"] += 1
             elif key.startswith(LOCK_PREFIX):

@@ -125,7 +125,7 @@ class CacheService(Storage):
     def ttl(self, key: str) -> int | None:
         """Seconds left on ``key`` (None when absent, without expiry or Redis failing)."""
         ckey = key if type(key) is CacheKey else resolve(key)
-        seconds = self.call(lambda c: c.ttl(self.prefix + ckey), ckey)
+        seconds = self.call(lambda c: c.ttl(self.key_name(ckey)), ckey)
         return None if seconds is self.FAILED or seconds < 0 else seconds
 
     def key_count(self) -> int | None:

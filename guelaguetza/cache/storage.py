@@ -80,18 +80,28 @@ class Storage(Invalidation):
         if not self.breaker.allow():
             self._failed(ckeys[0], None)
             return self.FAILED
-        # Invalidations that failed earlier go first, so this read cannot serve what
-        # they were meant to clear.
-        if self._pending and not self._replay_pending():
+        # Invalidations that failed earlier are retried at most once per interval (a
+        # failing queue must not put a write in front of every read); whatever is still
+        # kept makes the values it covers misses below, so none is served stale.
+        if self._pending and self._replay_due() and not self._replay_pending():
             return self.FAILED
-        prefix = self.prefix
-        names = [prefix + k for k in ckeys]
         scripted = len(ckeys) if any(k.family.captures for k in ckeys) else 0
         spans = []
-        for k in ckeys:
-            start = len(names)
-            names.extend(prefix + GEN_PREFIX + ns for ns in k.namespaces)
-            spans.append((start, len(names)))
+        if self.cluster:  # hash-tagged names (transport.hash_tagged)
+            key_name, gen_name = self.key_name, self.gen_name
+            names = [key_name(k) for k in ckeys]
+            for k in ckeys:
+                start = len(names)
+                names.extend(gen_name(ns) for ns in k.namespaces)
+                spans.append((start, len(names)))
+        else:  # the hit path: plain concatenation, the tree's own names
+            prefix = self.prefix
+            gen_prefix = prefix + GEN_PREFIX
+            names = [prefix + k for k in ckeys]
+            for k in ckeys:
+                start = len(names)
+                names.extend(gen_prefix + ns for ns in k.namespaces)
+                spans.append((start, len(names)))
         first_extra = len(names)
         names.extend(extra)
         self.network_calls += 1
@@ -107,10 +117,19 @@ class Storage(Invalidation):
             return self.FAILED
         self.breaker.success()
         out = []
+        pending = self._pending
         for i, (start, end) in enumerate(spans):
             gens = raw[start:end]
             value = raw[i]
             entry = codec.unpack(value, gens) if value else None
+            # A value behind a kept invalidation is a miss (a loader's recorded
+            # dependencies are not known here: any kept op makes those misses too).
+            if (
+                entry is not None
+                and pending
+                and (ckeys[i].family.captures or self.pending_blocks(ckeys[i].namespaces))
+            ):
+                entry = None
             out.append((self.MISS if entry is None else entry, gens))
         return out, raw[first_extra:]
 
@@ -122,6 +141,9 @@ class Storage(Invalidation):
         for name, gen in zip(names, gens, strict=True):
             if gen is None:
                 pipe.set(name, new_generation(), nx=True, ex=ttl)
+        if self.cluster:  # names in several slots: no single MGET
+            pipe.execute()
+            return self.mget_any(names)
         pipe.mget(names)
         return pipe.execute()[-1]
 
@@ -134,12 +156,15 @@ class Storage(Invalidation):
         rec = _recording.get()
         if rec is None or rec.failed:
             return
-        prefix = self.prefix + GEN_PREFIX
-        names = [prefix + ns for ns in dict.fromkeys(namespaces) if prefix + ns not in rec.recorded]
+        names = [
+            name
+            for name in map(self.gen_name, dict.fromkeys(namespaces))
+            if name not in rec.recorded
+        ]
         if not names:
             return
         try:
-            gens = self.client.mget(names)
+            gens = self.mget_any(names)
             if None in gens:
                 gens = self._init_generations(names, gens)
         except REDIS_ERRORS as exc:
@@ -199,9 +224,9 @@ class Storage(Invalidation):
 
         def write(client: redis.Redis) -> None:
             pipe = client.pipeline(transaction=False)
-            pipe.set(self.prefix + ckey, data, ex=ttl)
+            pipe.set(self.key_name(ckey), data, ex=ttl)
             if release:
-                pipe.eval(RELEASE, 1, *release)
+                pipe.execute_command("EVAL", RELEASE, 1, *release)
             pipe.execute()
 
         self.call(write, ckey)
