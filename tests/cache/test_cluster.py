@@ -15,7 +15,7 @@ from django.core.cache import caches
 from guelaguetza.cache import CacheService, keys
 from guelaguetza.cache.breaker import CLOSED
 from guelaguetza.cache.ops import family_counts, unlink_glob
-from tests.cache.conftest import free_port
+from tests.cache.redis_server import free_port
 from tests.cache.test_topologies import Servers, need, wait_until
 
 PREFIX = "t-cluster:"

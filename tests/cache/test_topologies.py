@@ -15,7 +15,7 @@ from django.core.cache import caches
 from guelaguetza.cache import CacheService, keys
 from guelaguetza.cache.breaker import CLOSED
 from guelaguetza.cache.transport import connect
-from tests.cache.conftest import free_port
+from tests.cache.redis_server import free_port
 
 KEY = keys.user_stats(user_id="u1")
 

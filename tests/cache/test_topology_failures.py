@@ -12,7 +12,8 @@ import redis
 from guelaguetza.cache import CacheService, keys
 from guelaguetza.cache.breaker import OPEN
 from guelaguetza.cache.transport import is_topology_error
-from tests.cache.conftest import FakeClock, RedisProcess
+from tests.cache.redis_server import RedisProcess
+from tests.helpers import FakeClock
 
 KEY = keys.user_stats(user_id="u1")
 OTHER = keys.user_stats(user_id="u2")
