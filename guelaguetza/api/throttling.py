@@ -24,7 +24,7 @@ from prometheus_client import Counter
 from rest_framework.throttling import BaseThrottle
 
 from guelaguetza.api.errors import ApiError, error_body
-from guelaguetza.cache.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from guelaguetza.cache.breaker import CircuitBreaker
 from guelaguetza.cache.transport import REDIS_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -47,32 +47,16 @@ class RateLimitBreaker(CircuitBreaker):
     consecutive-failure transitions, each logged once, naming the error that caused it
     (the base class's lines say "cache", which is another Redis client)."""
 
-    def failure(self, error: BaseException | None = None) -> None:
-        with self._lock:
-            self.failures += 1
-            opened = self.state is HALF_OPEN or (
-                self.state is CLOSED and self.failures >= int(settings.CACHE_BREAKER_FAILURES)
-            )
-            if opened:
-                self.state = OPEN
-                self._since = self.clock()
-        if opened:
-            logger.warning(
-                "rate limits: Redis unreachable (%s); requests served without limits, "
-                "next try in %.1f s",
-                f"{type(error).__name__}: {error}" if error else "failing",
-                self._reset_seconds(),
-            )
+    def log_opened(self, error: BaseException | None) -> None:
+        logger.warning(
+            "rate limits: Redis unreachable (%s); requests served without limits, "
+            "next try in %.1f s",
+            f"{type(error).__name__}: {error}" if error else "failing",
+            self._reset_seconds(),
+        )
 
-    def success(self) -> None:
-        if self.failures == 0 and self.state is CLOSED:
-            return
-        with self._lock:
-            reopened = self.state is not CLOSED
-            self.state = CLOSED
-            self.failures = 0
-        if reopened:
-            logger.warning("rate limits: Redis answers again; limits enforced")
+    def log_closed(self) -> None:
+        logger.warning("rate limits: Redis answers again; limits enforced")
 
 
 breaker = RateLimitBreaker()

@@ -93,10 +93,10 @@ class CircuitBreaker:
             self.state = CLOSED
             self.failures = 0
         if reopened:
-            logger.warning("cache: Redis is back, circuit breaker closed")
+            self.log_closed()
 
-    def failure(self) -> None:
-        """A call failed (refused, timed out, broken connection)."""
+    def failure(self, error: BaseException | None = None) -> None:
+        """A call failed (refused, timed out, broken connection): ``error``, if known."""
         with self._lock:
             self.failures += 1
             if self.state is HALF_OPEN or (
@@ -108,9 +108,16 @@ class CircuitBreaker:
             else:
                 opened = False
         if opened:
-            logger.warning(
-                "cache: Redis failing, circuit breaker open for %.1f s", self._reset_seconds()
-            )
+            self.log_opened(error)
+
+    # One line per transition; a breaker of another Redis client says which it is.
+    def log_opened(self, error: BaseException | None) -> None:
+        logger.warning(
+            "cache: Redis failing, circuit breaker open for %.1f s", self._reset_seconds()
+        )
+
+    def log_closed(self) -> None:
+        logger.warning("cache: Redis is back, circuit breaker closed")
 
     def reset(self) -> None:
         """Back to closed with no history (tests, settings changes)."""
