@@ -21,7 +21,6 @@ import os
 import queue
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -165,13 +164,9 @@ def server(redis: PrivateRedis, env: dict[str, str], workers: int = 2):
         wait_http(port)
         yield port, proc.pid
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        from bench._harness import stop_group
+
+        stop_group(proc)
         shutil.rmtree(mdir, ignore_errors=True)
 
 

@@ -359,12 +359,14 @@ def serve(request) -> HttpResponse | frozenset | None:
 CHECKED = "guelaguetza.hit_checked"
 
 
-def _fall_through(get_response, request, outcome):
+def _fall_through(call, *args, outcome):
+    """``call(*args)``: the view answers; keys due for refresh-ahead (``outcome``) are
+    handed to it for the duration of the call."""
     if not isinstance(outcome, frozenset):
-        return get_response(request)
+        return call(*args)
     token = refresh_requested.set(outcome)
     try:
-        return get_response(request)
+        return call(*args)
     finally:
         refresh_requested.reset(token)
 
@@ -389,7 +391,7 @@ class CachedReadMiddleware:
             outcome = serve(request)
             if isinstance(outcome, HttpResponse):
                 return outcome
-            return _fall_through(self.get_response, request, outcome)
+            return _fall_through(self.get_response, request, outcome=outcome)
         return self.get_response(request)
 
 
@@ -487,13 +489,7 @@ class CachedReadApp:
         outcome = serve(request)
         environ[CHECKED] = True
         if not isinstance(outcome, HttpResponse):
-            if not isinstance(outcome, frozenset):
-                return self.django_app(environ, start_response)
-            token = refresh_requested.set(outcome)
-            try:
-                return self.django_app(environ, start_response)
-            finally:
-                refresh_requested.reset(token)
+            return _fall_through(self.django_app, environ, start_response, outcome=outcome)
         if "HTTP_ORIGIN" in environ:
             outcome = self.cors.add_response_headers(request, outcome)
         else:
