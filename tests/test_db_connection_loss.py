@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -294,3 +294,50 @@ def test_a_check_in_that_changed_nothing_is_retried(user):
     assert response.status_code == 200, response.content
     assert response.json()["data"]["isNewDay"] is False
     assert UserStats.objects.get(user=user).xp == 10
+
+
+@pytest.fixture
+def health_checks(monkeypatch):
+    """CONN_HEALTH_CHECKS on for this connection (as in production), each check
+    recorded. A test calls ``new_request()`` before its request: ``request_started``
+    resets the check's state, but the test client disconnects that signal."""
+    checks: list[bool] = []
+    conn = connections[DEFAULT_DB_ALIAS]
+    is_usable = conn.is_usable
+
+    def recorded():
+        checks.append(True)
+        return is_usable()
+
+    monkeypatch.setattr(conn, "health_check_enabled", True)
+    monkeypatch.setattr(conn, "is_usable", recorded)
+    return checks
+
+
+def new_request(checks: list[bool]) -> None:
+    connections[DEFAULT_DB_ALIAS].health_check_done = False
+    checks.clear()
+
+
+def test_api_views_skip_the_health_check_and_retry_a_connection_that_died_idle(
+    api_client, health_checks, caplog
+):
+    slot = TimeSlotFactory()
+    before = backend_pid()
+    _terminate(before)  # between two requests, while the kept connection is idle
+    new_request(health_checks)
+    response = api_client.get(f"/api/bookings/experiences/{slot.experience_id}")
+    assert response.status_code == 200, response.content
+    assert health_checks == []  # no SELECT 1: the first statement failed, and was retried
+    assert "retrying on a new connection" in caplog.text
+    assert backend_pid() != before
+
+
+def test_views_outside_the_api_wrapper_keep_the_health_check(api_client, health_checks):
+    before = backend_pid()
+    _terminate(before)
+    new_request(health_checks)
+    response = api_client.get("/api/test/plain")
+    assert response.status_code == 200, response.content
+    assert health_checks == [True]  # the check found the connection dead and replaced it
+    assert backend_pid() != before

@@ -3,8 +3,9 @@
 :func:`retrying` wraps every API view (through ``guelaguetza.api.views.ApiViewMixin``)
 and runs it again, once, on a fresh connection when nothing the request wrote has
 committed or could have; otherwise the client gets a JSON 503 with ``Retry-After``.
-An ``execute_wrapper`` tracks what committed per attempt. Why and how:
-docs/architecture.md#lost-connection.
+An ``execute_wrapper`` tracks what committed per attempt. Since a dead kept connection
+is retried here, API requests skip the per-request health check (``SELECT 1``) of
+CONN_HEALTH_CHECKS. Why and how: docs/architecture.md#lost-connection.
 """
 
 from __future__ import annotations
@@ -133,6 +134,12 @@ def retrying(view):
         # can be read only once). Too big: DRF answers its 413 as before.
         with contextlib.suppress(RequestDataTooBig):
             request.body  # noqa: B018
+        # A kept connection (CONN_MAX_AGE) that died while idle fails at its first
+        # statement, which is before anything was written: the retry below reconnects.
+        # So an API request skips CONN_HEALTH_CHECKS' SELECT 1, which would cost every
+        # request that reaches PostgreSQL one more statement (on a cache miss, often
+        # half its statements). Requests outside the API (/admin) keep the check.
+        connection.health_check_done = True
         for attempt in (1, 2):
             tracker = CommitTracker()
             try:
