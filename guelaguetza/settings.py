@@ -188,7 +188,9 @@ CACHE_GENERATION_TTL = env.int("CACHE_GENERATION_TTL", default=86400)  # > every
 CACHE_REPLAY_INTERVAL_SECONDS = env.float("CACHE_REPLAY_INTERVAL_SECONDS", default=1.0)
 # Leaderboard pages carry the generations of the position bands they cover (registry):
 # bands of CACHE_LEADERBOARD_BAND positions down to CACHE_LEADERBOARD_TOP, then one band.
-CACHE_LEADERBOARD_BAND = env.int("CACHE_LEADERBOARD_BAND", default=100)
+# One band per page of the default limit (20): a move clears the pages it shows on and
+# no neighbour (bench/load.py: 100-position bands cost the hot first pages ~5x the misses).
+CACHE_LEADERBOARD_BAND = env.int("CACHE_LEADERBOARD_BAND", default=20)
 CACHE_LEADERBOARD_TOP = env.int("CACHE_LEADERBOARD_TOP", default=5000)
 if CACHE_LEADERBOARD_BAND < 1 or CACHE_LEADERBOARD_TOP < 1:
     raise ImproperlyConfigured("CACHE_LEADERBOARD_BAND and CACHE_LEADERBOARD_TOP must be >= 1")

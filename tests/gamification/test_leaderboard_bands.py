@@ -79,10 +79,17 @@ def test_a_page_carries_the_bands_of_its_positions(small_bands):
     )
 
 
-def test_default_bands_are_100_positions_down_to_5000():
+def test_default_bands_are_one_default_page_down_to_5000():
+    # 20 positions, the API's default limit: a move clears the page it shows on, and
+    # the page of a limit-20 board a change did not reach keeps its value.
     assert keys.leaderboard_page(page=1, limit=20).namespaces[2:-1] == ("leaderboard:band:0",)
-    assert keys.leaderboard_page(page=3, limit=50).namespaces[2:-1] == ("leaderboard:band:1",)
-    assert keys.leaderboard_page(page=50, limit=100).namespaces[2:-1] == ("leaderboard:band:49",)
+    assert keys.leaderboard_page(page=2, limit=20).namespaces[2:-1] == ("leaderboard:band:1",)
+    assert keys.leaderboard_page(page=3, limit=50).namespaces[2:-1] == tuple(
+        f"leaderboard:band:{b}" for b in (5, 6, 7)
+    )
+    assert keys.leaderboard_page(page=50, limit=100).namespaces[2:-1] == tuple(
+        f"leaderboard:band:{b}" for b in range(245, 250)
+    )
     assert keys.leaderboard_page(page=51, limit=100).namespaces[2:-1] == ("leaderboard:deep",)
 
 
