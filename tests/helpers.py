@@ -92,14 +92,22 @@ class FakeClock:
 
 
 class Metric:
-    """Read a sample of the default registry; ``delta()`` since the fixture started."""
+    """The sum of the default registry's samples of ``name`` whose labels include
+    ``labels`` (``service="events"`` sums that service's families); ``delta()`` since
+    the fixture started."""
 
     def __init__(self, name: str, **labels: str) -> None:
         self.name, self.labels = name, labels
         self.start = self.value()
 
     def value(self) -> float:
-        return REGISTRY.get_sample_value(self.name, self.labels) or 0.0
+        return sum(
+            sample.value
+            for family in REGISTRY.collect()
+            for sample in family.samples
+            if sample.name == self.name
+            and all(sample.labels.get(k) == v for k, v in self.labels.items())
+        )
 
     def delta(self) -> float:
         return self.value() - self.start

@@ -15,11 +15,9 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 
 from guelaguetza.cache import cache
-from guelaguetza.cache.metrics import SERVICES
 from tests.factories import (
     BookingFactory,
     EventFactory,
@@ -29,7 +27,7 @@ from tests.factories import (
     UserFactory,
     UserStatsFactory,
 )
-from tests.helpers import client_for
+from tests.helpers import Metric, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +52,7 @@ def warm(*args: str) -> str:
 
 
 def counted(name: str) -> float:
-    return sum(REGISTRY.get_sample_value(name, {"service": s}) or 0.0 for s in SERVICES)
+    return Metric(name).value()
 
 
 @pytest.fixture

@@ -346,7 +346,7 @@ def serve(request) -> HttpResponse | frozenset | None:
     if refused is not None:
         return refused
     for k in ckeys + mine:
-        HITS[k.family.service].inc()
+        HITS[k.family].inc()
     request.gc_route = route
     if personal:
         body, etag = plan.personal(entries[: len(ckeys)], entries[len(ckeys) + 1 :])

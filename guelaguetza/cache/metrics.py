@@ -3,8 +3,10 @@
 Counters and the histogram are plain prometheus_client objects, so they are
 multiprocess-safe when ``PROMETHEUS_MULTIPROC_DIR`` is set before import (gunicorn).
 Label children are bound once here: on the hit path an update is one ``inc()`` on a
-pre-built child, no label lookup. Labels are the family's service, the operation or the
-invalidation kind: never a user id or a key (bounded cardinality).
+pre-built child, no label lookup. Labels are the family's service and name (hits, misses,
+refreshes: which family misses, e.g. cold per-user keys, is the first question about a
+hit rate), the operation or the invalidation kind: never a user id or a key (bounded
+cardinality: one sample per declared family).
 
 ``cache_hit_rate`` and ``cache_keys_total`` are not stored: :class:`CacheCollector`
 computes them at scrape time, the hit rate from the counters of *every* worker (through
@@ -24,11 +26,13 @@ SERVICES = ("accounts", "gamification", "events", "experiences")
 OPS = ("get", "wrap", "set", "invalidate")
 KINDS = ("direct", "pattern", "multiple", "cascade")
 
-cache_hits_total = Counter("cache_hits_total", "Cache reads served from Redis.", ["service"])
+cache_hits_total = Counter(
+    "cache_hits_total", "Cache reads served from Redis.", ["service", "family"]
+)
 cache_misses_total = Counter(
     "cache_misses_total",
     "Cache reads not served from Redis (absent, expired, invalidated, or Redis unavailable).",
-    ["service"],
+    ["service", "family"],
 )
 cache_errors_total = Counter(
     "cache_errors_total",
@@ -50,12 +54,29 @@ cache_invalidations_total = Counter(
 cache_refreshes_total = Counter(
     "cache_refreshes_total",
     "Hits that recomputed their value ahead of its expiry (refresh-ahead).",
-    ["service"],
+    ["service", "family"],
 )
 
-HITS = {s: cache_hits_total.labels(s) for s in SERVICES}
-REFRESHES = {s: cache_refreshes_total.labels(s) for s in SERVICES}
-MISSES = {s: cache_misses_total.labels(s) for s in SERVICES}
+
+class _PerFamily(dict):
+    """``counter``'s child of each key family, bound on first use: ``HITS[family]``.
+
+    Keyed by the registry's Family (anything with ``service`` and ``name``), so this
+    bottom module imports nothing of the registry beside it.
+    """
+
+    def __init__(self, counter: Counter) -> None:
+        super().__init__()
+        self.counter = counter
+
+    def __missing__(self, family):
+        child = self[family] = self.counter.labels(family.service, family.name)
+        return child
+
+
+HITS = _PerFamily(cache_hits_total)
+REFRESHES = _PerFamily(cache_refreshes_total)
+MISSES = _PerFamily(cache_misses_total)
 ERRORS = {s: cache_errors_total.labels(s) for s in SERVICES}
 SECONDS = {op: cache_operation_seconds.labels(op) for op in OPS}
 INVALIDATIONS = {k: cache_invalidations_total.labels(k) for k in KINDS}

@@ -46,12 +46,11 @@ class CacheService(Storage):
             return default
         start = _perf()
         read = self.read(ckey)
-        service = ckey.family.service
         if read is self.FAILED or read[0] is self.MISS:
-            MISSES[service].inc()
+            MISSES[ckey.family].inc()
             value = default
         else:
-            HITS[service].inc()
+            HITS[ckey.family].inc()
             value = codec.decode_value(ckey.family, read[0].body)
         SECONDS["get"].observe(_perf() - start)
         return value
@@ -88,19 +87,18 @@ class CacheService(Storage):
             return loader(), None
         start = _perf()
         read = self.read(ckey)
-        service = ckey.family.service
         if read is not self.FAILED and read[0] is not self.MISS:
-            HITS[service].inc()
+            HITS[ckey.family].inc()
             entry, gens, _ = read
             if ckey in refresh_requested.get() or flight.refresh_due(entry):
                 with primary_only():
                     refreshed = flight.refresh(self, ckey, loader, gens, ttl)
                 if refreshed is not None:
-                    metrics.REFRESHES[service].inc()
+                    metrics.REFRESHES[ckey.family].inc()
                     return refreshed
             SECONDS["wrap"].observe(_perf() - start)
             return self.MISS, entry
-        MISSES[service].inc()
+        MISSES[ckey.family].inc()
         if read is self.FAILED:
             return loader(), None
         # A value about to be stored is loaded from the primary: a lagging replica must

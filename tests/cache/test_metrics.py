@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from guelaguetza.cache import cache, keys
 from guelaguetza.cache.metrics import KINDS, OPS, SERVICES, CacheCollector, hit_rate, totals
+from guelaguetza.cache.registry import FAMILIES
 
 
 def test_hits_misses_and_errors_count_per_service(metric):
@@ -64,7 +65,12 @@ def test_operation_histogram_and_invalidation_kinds_are_recorded(metric):
 def test_labels_never_carry_ids_or_keys():
     cache.wrap(keys.user_stats(user_id="secret-user-123"), lambda: 1)
     cache.cascade("xp_added", user_id="secret-user-123")
-    allowed = {"service": set(SERVICES), "op": set(OPS), "kind": set(KINDS)}
+    allowed = {
+        "service": set(SERVICES),
+        "family": set(FAMILIES),
+        "op": set(OPS),
+        "kind": set(KINDS),
+    }
     text = generate_latest(REGISTRY).decode()
     assert "secret-user-123" not in text
     for family in text_string_to_metric_families(text):
@@ -86,8 +92,10 @@ SCRIPT = """
 import sys
 from guelaguetza.cache import metrics as m
 if sys.argv[1] == "count":
-    m.HITS["events"].inc(int(sys.argv[2]))
-    m.MISSES["events"].inc(int(sys.argv[3]))
+    from guelaguetza.cache import keys
+    family = keys.event_detail(event_id="e1").family
+    m.HITS[family].inc(int(sys.argv[2]))
+    m.MISSES[family].inc(int(sys.argv[3]))
 else:
     rates = {f.name: f.samples for f in m.CacheCollector(lambda: 0).collect()}
     print([s.value for s in rates["cache_hit_rate"] if s.labels["service"] == "events"][0])
