@@ -141,6 +141,64 @@ def stop_group(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+# -- a private Redis ---------------------------------------------------------------------
+class PrivateRedis:
+    """A redis-server of the bench's own on a spare loopback port (never the shared
+    one), without persistence: every run starts from an empty cache."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="gc-bench-redis-")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
+             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        import redis
+
+        client = redis.Redis(port=self.port, socket_timeout=0.5)
+        for _ in range(100):
+            with contextlib.suppress(redis.RedisError):
+                if client.ping():
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def __enter__(self) -> PrivateRedis:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def kill(self) -> None:
+        assert self.proc
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def pause(self) -> None:
+        assert self.proc
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc
+        self.proc.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 # -- the load loop ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Req:
@@ -149,6 +207,9 @@ class Req:
     path: str
     token: str | None = None
     body: bytes | None = None
+    #: the cached values a read shows, as ``family|identity`` (bench/load.py's model of
+    #: what a TTL alone forces to be loaded); empty for writes and uncached routes
+    shows: tuple[str, ...] = ()
 
 
 @dataclass
@@ -159,8 +220,11 @@ class PhaseResult:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
     elapsed: float = 0.0
+    #: (time.monotonic(), Req.shows) of each answered read that declares what it shows
+    shown: list[tuple[float, tuple[str, ...]]] = field(default_factory=list)
 
     def merge(self, other: PhaseResult) -> None:
+        self.shown.extend(other.shown)
         self.latencies_ms.extend(other.latencies_ms)
         self.read_latencies_ms.extend(other.read_latencies_ms)
         for k, v in other.by_name.items():
@@ -222,6 +286,8 @@ def _worker(port, make_request, seconds, max_requests, seed, out_q, threads):
             local.latencies_ms.append(elapsed_ms)
             if not req.name.startswith("w_"):
                 local.read_latencies_ms.append(elapsed_ms)
+            if req.shows:
+                local.shown.append((time.monotonic(), req.shows))
             local.by_name[req.name] = local.by_name.get(req.name, 0) + 1
             local.statuses[status] = local.statuses.get(status, 0) + 1
             count += 1
@@ -299,7 +365,8 @@ def summary(result: PhaseResult) -> dict:
 # -- /metrics ---------------------------------------------------------------------------
 def scrape(port: int) -> dict[str, float]:
     """Sum of samples per metric name, from one /metrics scrape; samples of the cache
-    counters are also summed per service, as ``cache_hits_total|events``."""
+    counters are also summed per service, as ``cache_hits_total|events``, and per key
+    family, as ``cache_hits_total|f:user_stats``."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {}
     if os.environ.get("METRICS_TOKEN"):
@@ -315,10 +382,12 @@ def scrape(port: int) -> dict[str, float]:
         name = name_labels.split("{", 1)[0]
         with contextlib.suppress(ValueError):
             totals[name] = totals.get(name, 0.0) + float(value)
-            if name in ("cache_hits_total", "cache_misses_total") and 'service="' in line:
-                service = line.split('service="', 1)[1].split('"', 1)[0]
-                key = f"{name}|{service}"
-                totals[key] = totals.get(key, 0.0) + float(value)
+            if name in ("cache_hits_total", "cache_misses_total", "cache_refreshes_total"):
+                for label in ("service", "family"):
+                    if f'{label}="' in line:
+                        part = line.split(f'{label}="', 1)[1].split('"', 1)[0]
+                        key = f"{name}|{part}" if label == "service" else f"{name}|f:{part}"
+                        totals[key] = totals.get(key, 0.0) + float(value)
     return totals
 
 

@@ -24,13 +24,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,33 +40,12 @@ django.setup()
 import redis  # noqa: E402
 from django_redis.cache import RedisCache  # noqa: E402
 
+from bench._harness import PrivateRedis  # noqa: E402
 from guelaguetza.cache import CacheService, keys  # noqa: E402
 from guelaguetza.cache.metrics import HITS, SECONDS  # noqa: E402
 
 PREFIX = "guelaguetza:"
 PAGES = 20  # leaderboard pages cached when the pattern is invalidated
-
-
-def private_server() -> tuple[subprocess.Popen, str, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    workdir = tempfile.mkdtemp(prefix="cache-bench-")
-    proc = subprocess.Popen(
-        [shutil.which("redis-server") or "redis-server", "--port", str(port),
-         "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(250):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.02)
-    client.close()
-    return proc, url, workdir
 
 
 def timed(fn, n: int) -> list[int]:
@@ -147,9 +121,15 @@ def bench_hits(url: str, calls: int) -> list[tuple[str, float, float]]:
         ours = stats(samples["CacheService.get"])[0]
         ratios.append((label, ours / base, ours / decoded))
         print(f"   {'':<28}(payload {size} bytes of JSON)")
-    metric_cost = stats(timed(lambda: (HITS["events"].inc(), SECONDS["get"].observe(1e-4)), calls))[
-        0
-    ]
+    metric_cost = stats(
+        timed(
+            lambda: (
+                HITS[keys.event_detail(event_id=1).family].inc(),
+                SECONDS["get"].observe(1e-4),
+            ),
+            calls,
+        )
+    )[0]
     print(f"   metric updates on a hit (counter + histogram): {metric_cost:.1f} us median")
     raw.close()
     service.reset()
@@ -210,12 +190,13 @@ def bench_invalidate(url: str, sizes: list[int], runs: int) -> list[tuple[int, f
 def bench_hung(calls: int) -> tuple[float, float, float]:
     """A private redis-server SIGSTOPped: once the breaker is open, what does a wrap()
     add over calling its loader directly? (median and p99 in us, and the worst call)."""
-    proc, url, workdir = private_server()
+    server = PrivateRedis()
+    server.start()
     try:
-        service = CacheService(redis_url=url, prefix=PREFIX)
+        service = CacheService(redis_url=server.url, prefix=PREFIX)
         key = keys.user_stats(user_id="ckx00000000000000000001")
         service.wrap(key, lambda: {"xp": 1})  # connected, warm
-        os.kill(proc.pid, signal.SIGSTOP)
+        server.pause()
         opening = time.perf_counter()
         while service.breaker.state != "open":
             service.wrap(key, lambda: {"xp": 1})
@@ -230,10 +211,7 @@ def bench_hung(calls: int) -> tuple[float, float, float]:
         print(f"   median {med:.2f}   p99 {p99:.2f}   worst {max(through) / 1000:.1f}")
         return med, p99, max(through) / 1000
     finally:
-        os.kill(proc.pid, signal.SIGCONT)
-        proc.kill()
-        proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+        server.stop()  # SIGCONT first
 
 
 def bench_write_kinds(url: str, writes: int) -> None:
@@ -334,13 +312,15 @@ def main() -> int:
         f".venv/bin/python bench/cache_bench.py --calls {args.calls} --sizes {args.sizes} "
         f"--runs {args.runs} --writes {args.writes}" + (f" --url {args.url}" if args.url else "")
     )
-    proc = workdir = None
+    server = None
     if args.url:
         url = args.url
         if redis.Redis.from_url(url).connection_pool.connection_kwargs.get("db", 0) == 0:
             parser.error("refusing DB 0 of a shared server: pass e.g. redis://host:6379/9")
     else:
-        proc, url, workdir = private_server()
+        server = PrivateRedis()
+        server.start()
+        url = server.url
     try:
         print(f"cache bench: Redis {url}, Python {sys.version.split()[0]}, "
               f"redis-py {redis.__version__}, {os.cpu_count()} CPUs")  # fmt: skip
@@ -349,10 +329,8 @@ def main() -> int:
         _, hung_p99, _ = bench_hung(args.calls)
         bench_write_kinds(url, args.writes)
     finally:
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-            shutil.rmtree(workdir, ignore_errors=True)
+        if server is not None:
+            server.stop()
     print("\nBars")
     for label, ratio, vs_decoded in ratios:
         verdict = "PASS" if ratio <= 1.5 else "FAIL"

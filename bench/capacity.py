@@ -32,9 +32,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guelaguetza.settings")
 
-from bench._harness import PYTHON, ROOT, Req, free_port, percentile, run_load, scrape, send
+from bench._harness import (
+    PYTHON,
+    ROOT,
+    PrivateRedis,
+    Req,
+    free_port,
+    percentile,
+    run_load,
+    scrape,
+    send,
+)
 from bench.load import load_fixture, make_mix
-from bench.redis_outage import PrivateRedis
 
 TICK = os.sysconf("SC_CLK_TCK")
 WRITE_SHARE = 0.02
@@ -267,7 +276,10 @@ def measure_costs(fx: dict, redis: PrivateRedis, args) -> dict:
     mix_reads = make_mix(fx, write_share=0.0)
     # The same routes and shares over the 20 most popular of each: all hits once warm,
     # which anchors the hit end of the fit.
-    hot = {**fx, **{k: fx[k][:20] for k in ("users", "events", "experiences", "tokens")}}
+    hot = {
+        **fx,
+        **{k: fx[k][:20] for k in ("users", "events", "experiences", "tokens", "signed_ids")},
+    }
     mix_hot = make_mix(hot, write_share=0.0)
     points, phases = [], {}
     settings_env = {"CACHE_ENABLED": "true"}

@@ -3,11 +3,14 @@
     .venv/bin/python bench/load.py [--seconds 20] [--warmup 60] [--procs 1] [--threads 4]
 
 Needs seeded data (`manage.py seed_demo --users 100000 --events 1000 --experiences 500`
-for the README figures). Starts its own app server (scripts/start.sh) twice on loopback
-(CACHE_ENABLED=true, then false; rate limits off), drives a Zipf-skewed mix of anonymous
-and signed-in reads with ~2% writes, and reads hit rate and DB queries per request from
-/metrics. Writes a JSON file and a PNG chart to bench/out/. It prints figures; it
-asserts nothing.
+for the README figures). Starts a private redis-server (empty) and its own app server
+(scripts/start.sh) twice on loopback (CACHE_ENABLED=true, then false; rate limits off),
+drives a Zipf-skewed mix of anonymous and signed-in reads with ~2% writes, and reads hit
+rate and DB statements per request from /metrics, per key family too. Beside each
+family's loads (misses + refresh-ahead recomputes) it prints the TTL-only floor of the
+same request sequence (:func:`ttl_floor`): what any cache whose values live at most
+their TTL must load, so what the writes add is the difference. Writes a JSON file and a
+PNG chart to bench/out/. It prints figures; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guelaguetza.settings")
 from bench._harness import (
     ROOT,
     PhaseResult,
+    PrivateRedis,
     Req,
     app_server,
     delta,
@@ -51,7 +55,7 @@ class Zipf:
         return rng.choices(self.items, cum_weights=self.cum, k=1)[0]
 
 
-def load_fixture(signed_in_users: int) -> dict:
+def load_fixture(signed_in_users: int, sampled_users: int = 5000) -> dict:
     """Ids to request and access tokens for signed-in clients, read from the database."""
     import django
 
@@ -61,7 +65,9 @@ def load_fixture(signed_in_users: int) -> dict:
     from events.models import Event
     from experiences.models import Experience, ExperienceTimeSlot
 
-    users = list(User.objects.order_by("-stats__xp", "id").values_list("id", flat=True)[:5000])
+    users = list(
+        User.objects.order_by("-stats__xp", "id").values_list("id", flat=True)[:sampled_users]
+    )
     if not users:
         sys.exit("No users: run `manage.py seed_demo` first.")
     signed = list(User.objects.filter(id__in=users[:signed_in_users]))
@@ -89,6 +95,7 @@ def load_fixture(signed_in_users: int) -> dict:
         "checkin_tokens": _checkin_tokens(),
         "users": users,
         "tokens": [access_token_issue(u).token for u in signed],
+        "signed_ids": [u.pk for u in signed],
         "events": events,
         "experiences": exps,
         "slot_days": slot_days,
@@ -139,7 +146,7 @@ def make_mix(fx: dict, write_share: float = WRITE_SHARE):
     users, events, exps = Zipf(fx["users"]), Zipf(fx["events"]), Zipf(fx["experiences"])
     pages = Zipf(list(range(1, 51)))
     slots = fx["slots"]
-    tokens = fx["tokens"]
+    tokens, signed_ids = fx["tokens"], fx["signed_ids"]
     months = fx["months"]
     cats = ["TOUR", "TALLER", "DEGUSTACION", "CLASE", "VISITA"]
 
@@ -151,37 +158,60 @@ def make_mix(fx: dict, write_share: float = WRITE_SHARE):
         return f"startDate={start.strftime(fmt)}&endDate={end.strftime(fmt)}"
 
     def read(rng: random.Random) -> Req:
-        token = rng.choice(tokens) if tokens and rng.random() < 0.5 else None
+        # ``shows``: the cached values each read is answered from (its keys, as
+        # family|identity), for the TTL-only model in :func:`ttl_floor`.
+        i = rng.randrange(len(tokens)) if tokens and rng.random() < 0.5 else None
+        token, me = (tokens[i], signed_ids[i]) if i is not None else (None, None)
+        mine = (f"user_auth|{me}", f"user_rsvp_ids|{me}") if me else ()
         r = rng.random()
         if r < 0.20:
+            page = pages.pick(rng)
             return Req(
-                "leaderboard",
-                "GET",
-                f"/api/gamification/leaderboard?page={pages.pick(rng)}&limit=20",
-            )
+                "leaderboard", "GET", f"/api/gamification/leaderboard?page={page}&limit=20",
+                shows=(f"leaderboard_page|{page}",),
+            )  # fmt: skip
         if r < 0.30 and token:
-            return Req("me_stats", "GET", "/api/gamification/me/stats", token)
+            shows = (f"user_auth|{me}", f"user_stats|{me}", f"user_rank|{me}")
+            return Req("me_stats", "GET", "/api/gamification/me/stats", token, shows=shows)
         if r < 0.35 and token:
-            return Req("me_badges", "GET", "/api/gamification/me/badges", token)
+            shows = (f"user_auth|{me}", f"user_badges|{me}")
+            return Req("me_badges", "GET", "/api/gamification/me/badges", token, shows=shows)
         if r < 0.40:
-            return Req("user_stats", "GET", f"/api/gamification/users/{users.pick(rng)}/stats")
-        if r < 0.55:
+            user = users.pick(rng)
             return Req(
-                "events_list", "GET", f"/api/events?page=1&limit=50&{month_bounds(rng)}", token
-            )
+                "user_stats", "GET", f"/api/gamification/users/{user}/stats",
+                shows=(f"user_stats|{user}", f"user_rank|{user}"),
+            )  # fmt: skip
+        if r < 0.55:
+            bounds = month_bounds(rng)
+            return Req(
+                "events_list", "GET", f"/api/events?page=1&limit=50&{bounds}", token,
+                shows=(f"events_list|{bounds}", *mine),
+            )  # fmt: skip
         if r < 0.68:
-            return Req("event_detail", "GET", f"/api/events/{events.pick(rng)}", token)
+            event = events.pick(rng)
+            return Req(
+                "event_detail", "GET", f"/api/events/{event}", token,
+                shows=(f"event_detail|{event}", *mine),
+            )  # fmt: skip
         if r < 0.78:
             q = f"page={min(pages.pick(rng), 5)}&limit=10"
             if rng.random() < 0.3:
                 q += f"&category={rng.choice(cats)}"
-            return Req("experiences_list", "GET", f"/api/bookings/experiences?{q}")
+            return Req(
+                "experiences_list", "GET", f"/api/bookings/experiences?{q}",
+                shows=(f"experiences_list|{q}",),
+            )  # fmt: skip
         exp = exps.pick(rng)
         if r < 0.90 or exp not in fx["slot_days"]:
-            return Req("experience_detail", "GET", f"/api/bookings/experiences/{exp}")
+            return Req(
+                "experience_detail", "GET", f"/api/bookings/experiences/{exp}",
+                shows=(f"experience_detail|{exp}",),
+            )  # fmt: skip
+        day = fx["slot_days"][exp]
         return Req(
-            "experience_slots", "GET",
-            f"/api/bookings/experiences/{exp}/slots?startDate={fx['slot_days'][exp]}",
+            "experience_slots", "GET", f"/api/bookings/experiences/{exp}/slots?startDate={day}",
+            shows=(f"experience_slots|{exp}|{day}",),
         )  # fmt: skip
 
     def write(rng: random.Random) -> Req:
@@ -223,30 +253,86 @@ def floor(rng: random.Random) -> Req:
     return Req("floor", "GET", "/api/bench/floor")
 
 
-def measure(port: int, phases: dict, args, *, rounds: int = 1) -> dict[str, dict]:
+def measure(
+    port: int, phases: dict, args, *, rounds: int = 1, history: list | None = None
+) -> dict[str, dict]:
     """Warm each phase up, then measure them in ``rounds`` alternating windows that add
     up to ``--seconds`` each, so machine noise (this box is shared) hits them alike:
-    a ratio of two phases measured this way is worth quoting."""
+    a ratio of two phases measured this way is worth quoting.
+
+    ``history`` (one list per server) collects what every read showed, warm-ups
+    included, so :func:`ttl_floor` sees each value's reads since the server started."""
+    history = [] if history is None else history
     for make in phases.values():
-        run_load(port, make, seconds=args.warmup, procs=args.procs, threads=args.threads, seed=7)
-    totals = {label: (PhaseResult(), {}) for label in phases}
+        warm = run_load(
+            port, make, seconds=args.warmup, procs=args.procs, threads=args.threads, seed=7
+        )
+        history.extend(warm.shown)
+    totals = {label: (PhaseResult(), {}, []) for label in phases}
     for r in range(rounds):
         for label, make in phases.items():
             before = scrape(port)
+            start = time.monotonic()
             result = run_load(
                 port, make, seconds=args.seconds / rounds, procs=args.procs,
                 threads=args.threads, seed=1 + r,
             )  # fmt: skip
+            end = time.monotonic()
             after = scrape(port)
-            merged, deltas = totals[label]
+            history.extend(result.shown)
+            merged, deltas, windows = totals[label]
             merged.merge(result)
             merged.elapsed += result.elapsed
+            windows.append((start, end))
             for name in after:
                 deltas[name] = deltas.get(name, 0.0) + delta(after, before, name)
-    return {label: _report(label, *totals[label]) for label in phases}
+    ttls = ttls_of(args)
+    return {
+        label: _report(label, result, deltas, ttl_floor(history, windows, ttls))
+        for label, (result, deltas, windows) in totals.items()
+    }
 
 
-def _report(label: str, result: PhaseResult, deltas: dict[str, float]) -> dict:
+def ttls_of(args) -> dict[str, int]:
+    """The servers' TTLs: the settings' defaults with the run's --env overrides."""
+    from django.conf import settings
+
+    env = dict(args.env)
+    return {
+        name: int(env.get(f"CACHE_TTL_{name.upper()}", ttl))
+        for name, ttl in settings.CACHE_TTLS.items()
+    }
+
+
+def ttl_floor(history: list, windows: list, ttls: dict[str, int]) -> dict[str, list[int]]:
+    """Loads per key family that the TTLs alone force on this very request sequence,
+    counted inside ``windows``, as ``[cold, hot]``: a value is loaded at its first read
+    and again at the first read after its TTL ran out, as by an ideal cache with no
+    writes, no invalidation and no jitter. *Cold*: no read in the TTL before (any cache
+    must load it then: a miss). *Hot*: read within the TTL before, its value expired
+    under it; refresh-ahead exists to make these refreshes (recomputed once per TTL,
+    no less), never misses. So the measured misses minus the cold loads are what
+    writes, invalidation and stampedes add."""
+    last_load: dict[str, float] = {}
+    last_read: dict[str, float] = {}
+    loads: dict[str, list[int]] = {}
+    for t, shows in sorted(history, key=lambda entry: entry[0]):
+        inside = any(start <= t < end for start, end in windows)
+        for key in shows:
+            family = key.split("|", 1)[0]
+            ttl = ttls[family]
+            if t - last_load.get(key, -1e18) >= ttl:
+                last_load[key] = t
+                if inside:
+                    hot = t - last_read.get(key, -1e18) < ttl
+                    loads.setdefault(family, [0, 0])[hot] += 1
+            last_read[key] = t
+    return loads
+
+
+def _report(
+    label: str, result: PhaseResult, deltas: dict[str, float], floor: dict[str, list[int]]
+) -> dict:
     out = summary(result)
     hits = deltas.get("cache_hits_total", 0.0)
     misses = deltas.get("cache_misses_total", 0.0)
@@ -259,6 +345,33 @@ def _report(label: str, result: PhaseResult, deltas: dict[str, float]) -> dict:
         m = deltas.get(f"cache_misses_total|{service}", 0.0)
         if h + m:
             out["hit_rate_by_service_pct"][service] = round(100 * h / (h + m), 1)
+    # Per key family: hit rate and loads (misses + refresh-ahead recomputes) per second,
+    # beside the TTL-only floor of the same request sequence: where the statements left
+    # come from (cold per-user keys, writes).
+    seconds = max(result.elapsed, 1e-9)
+    reads = max(1, sum(n for name, n in result.by_name.items() if not name.startswith("w_")))
+    loads = sum(
+        v
+        for n, v in deltas.items()
+        if n.startswith(("cache_misses_total|f:", "cache_refreshes_total|f:"))
+    )
+    out["loads_per_read"] = round(loads / reads, 4)
+    cold = sum(c for c, _ in floor.values())
+    out["ttl_floor_loads_per_read"] = round(sum(map(sum, floor.values())) / reads, 4)
+    out["ttl_floor_cold_loads_per_read"] = round(cold / reads, 4)
+    out["by_family"] = {}
+    for name in sorted(n.split("|f:", 1)[1] for n in deltas if n.startswith("cache_hits_total|f:")):
+        h = deltas.get(f"cache_hits_total|f:{name}", 0.0)
+        m = deltas.get(f"cache_misses_total|f:{name}", 0.0)
+        r = deltas.get(f"cache_refreshes_total|f:{name}", 0.0)
+        if h + m:
+            out["by_family"][name] = {
+                "hit_pct": round(100 * h / (h + m), 2),
+                "misses_per_s": round(m / seconds, 2),
+                "refreshes_per_s": round(r / seconds, 2),
+                "ttl_floor_cold_per_s": round(floor.get(name, [0, 0])[0] / seconds, 2),
+                "ttl_floor_hot_per_s": round(floor.get(name, [0, 0])[1] / seconds, 2),
+            }
     out["cache_errors"] = deltas.get("cache_errors_total", 0.0)
     print(
         f"{label:<22} {out['throughput_rps']:>8.1f} req/s  p50 {out['p50_ms']:>7.2f}  "
@@ -270,6 +383,20 @@ def _report(label: str, result: PhaseResult, deltas: dict[str, float]) -> dict:
     )
     if len(out["hit_rate_by_service_pct"]) > 1:
         print(f"{'':<22} hit rate by service: {out['hit_rate_by_service_pct']}", flush=True)
+        print(
+            f"{'':<22} loads (misses + refreshes) per read {out['loads_per_read']}; "
+            f"TTL-only floor of the same reads {out['ttl_floor_loads_per_read']} "
+            f"(cold {out['ttl_floor_cold_loads_per_read']})",
+            flush=True,
+        )
+        for name, f in sorted(out["by_family"].items(), key=lambda kv: -kv[1]["misses_per_s"]):
+            print(
+                f"{'':<22}   {name:<20} hit {f['hit_pct']:>6.2f}%  "
+                f"misses {f['misses_per_s']:>6.2f}/s  refreshes {f['refreshes_per_s']:>5.2f}/s"
+                f"  | TTL-only floor: cold {f['ttl_floor_cold_per_s']:>6.2f}/s"
+                f"  hot {f['ttl_floor_hot_per_s']:>5.2f}/s",
+                flush=True,
+            )
     return out
 
 
@@ -320,6 +447,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--workers", type=int, default=2, help="server workers")
     ap.add_argument("--signed-in", type=int, default=200, help="distinct signed-in users")
+    ap.add_argument(
+        "--users",
+        type=int,
+        default=5000,
+        help="users whose public stats are read (Zipf over the top of the board): the "
+        "cold tail of per-user keys, the largest key space of the mix",
+    )
     ap.add_argument("--out", default=str(ROOT / "bench" / "out"))
     ap.add_argument(
         "--env",
@@ -331,7 +465,7 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    fx = load_fixture(args.signed_in)
+    fx = load_fixture(args.signed_in, args.users)
     mix = make_mix(fx)
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(
@@ -340,9 +474,26 @@ def main() -> None:
         f"granian workers {args.workers}, {args.seconds:.0f}s per phase after {args.warmup:.0f}s"
     )
     results: dict[str, dict] = {}
-    bench_env = {"BENCH_ENDPOINTS_ENABLED": "true", **dict(args.env)}
+    # A private, empty Redis: no value cached by an earlier run (or anyone else) skews
+    # the hit rate, and ttl_floor sees every read each value has had.
+    redis_server = PrivateRedis()
+    redis_server.start()
+    bench_env = {
+        "BENCH_ENDPOINTS_ENABLED": "true",
+        "REDIS_URL": redis_server.url,
+        **dict(args.env),
+    }
+    try:
+        _run(args, fx, mix, bench_env, results)
+    finally:
+        redis_server.stop()
+    _write(args, results)
+
+
+def _run(args, fx: dict, mix, bench_env: dict, results: dict) -> None:
     short = argparse.Namespace(**{**vars(args), "warmup": min(args.warmup, 5.0)})
     with app_server({**bench_env, "CACHE_ENABLED": "true"}, workers=args.workers) as port:
+        history: list = []  # what every read of this server showed, for ttl_floor
         results.update(
             measure(
                 port,
@@ -351,16 +502,20 @@ def main() -> None:
                 rounds=4,
             )
         )
-        results.update(measure(port, {"mix cached": mix}, args))
+        results.update(measure(port, {"mix cached": mix}, args, history=history))
         # The same reads without the writes: what the cache does at steady state, over a
         # window longer than the shortest TTL (every statement counted, health checks too).
         steady = argparse.Namespace(**{**vars(args), "seconds": args.steady, "warmup": 5.0})
-        results.update(measure(port, {"reads cached": make_mix(fx, write_share=0.0)}, steady))
+        results.update(
+            measure(port, {"reads cached": make_mix(fx, write_share=0.0)}, steady, history=history)
+        )
     with app_server({**bench_env, "CACHE_ENABLED": "false"}, workers=args.workers) as port:
         results.update(measure(port, {"leaderboard uncached": leaderboard_only}, short))
         results.update(measure(port, {"mix uncached": mix}, short))
         results.update(measure(port, {"reads uncached": make_mix(fx, write_share=0.0)}, short))
 
+
+def _write(args, results: dict) -> None:
     def ratio(a: str, b: str, digits: int = 2) -> float:
         return round(results[a]["throughput_rps"] / results[b]["throughput_rps"], digits)
 

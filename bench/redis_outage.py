@@ -14,15 +14,10 @@ after Redis returns.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -33,58 +28,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guelaguetza.settings")
 from bench._harness import (
     ROOT,
     PhaseResult,
+    PrivateRedis,
     app_server,
     delta,
-    free_port,
     percentile,
     run_load,
     scrape,
     summary,
 )
 from bench.load import load_fixture, make_mix
-
-
-class PrivateRedis:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="gc-outage-redis-")
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        import redis
-
-        client = redis.Redis(port=self.port, socket_timeout=0.5)
-        for _ in range(100):
-            with contextlib.suppress(redis.RedisError):
-                if client.ping():
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def kill(self) -> None:
-        assert self.proc
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def pause(self) -> None:
-        assert self.proc
-        self.proc.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        assert self.proc
-        self.proc.send_signal(signal.SIGCONT)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def phase(port, mix, args, label, *, watch_recovery_from=None, seconds=None):
@@ -191,7 +143,7 @@ def main() -> None:
         results["uncached reference"] = phase(ref_port, mix, args, "uncached reference")
         redis_srv.start()
         try:
-            env = {"CACHE_ENABLED": "true", "REDIS_URL": f"redis://127.0.0.1:{redis_srv.port}/0"}
+            env = {"CACHE_ENABLED": "true", "REDIS_URL": redis_srv.url}
             with app_server(env, workers=args.workers) as port:
                 run_load(port, mix, seconds=5, procs=args.procs, threads=args.threads)
                 base = results["baseline (cached)"] = phase(port, mix, args, "baseline (cached)")
