@@ -1,4 +1,5 @@
-"""Input validation (query and body) and the JSON payloads of docs/api.md#events.
+"""Input rules (the list's query, a guelaguetza.api.query declaration; the reminder
+body) and the JSON payloads of docs/api.md#events.
 
 Output payloads are plain dicts built once by the selectors' loaders and cached as is, so
 a cache hit costs no serializer work.
@@ -16,15 +17,14 @@ from rest_framework import serializers
 from events.models import Event, EventCategory
 from guelaguetza.api.fields import JsonBody
 from guelaguetza.api.formats import iso
+from guelaguetza.api.query import UNSIGNED, Choice, DateTime, Int, Query
 
 INVALID_DATE = "Fecha inválida"
-INVALID_INTEGER = "Debe ser un número entero"
 
 MAX_PAGE = 100_000  # keeps OFFSET far from overflow and the key space bounded
 MAX_LIMIT = 50
 DEFAULT_LIMIT = 20
 
-_INTEGER = re.compile(r"^\s*\+?(\d{1,9})\s*$")
 # "+02:00" in an unencoded query string arrives as " 02:00".
 # JavaScript also parses a bare year or year-month (as UTC midnight of its first day).
 _YEAR_MONTH = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
@@ -62,18 +62,21 @@ def parse_datetime_lenient(value: object) -> dt.datetime | None:
         return None
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "anyOf": [
-            {"format": "date-time"},
-            {"format": "date"},
-            {"pattern": "^(?!0000)\\d{4}(-(0[1-9]|1[0-2]))?$"},
-        ],
-        "description": "ISO 8601 (offset optional: UTC), a date, a year or year-month, "
-        "or an RFC 2822 date",
-    }
+# What parse_datetime_lenient reads, for the OpenAPI schema.
+LENIENT_DATETIME = {
+    "type": "string",
+    "anyOf": [
+        {"format": "date-time"},
+        {"format": "date"},
+        {"pattern": "^(?!0000)\\d{4}(-(0[1-9]|1[0-2]))?$"},
+    ],
+}
+LENIENT_DATETIME_TEXT = (
+    "ISO 8601 (offset optional: UTC), a date, a year or year-month, or an RFC 2822 date"
 )
+
+
+@extend_schema_field({**LENIENT_DATETIME, "description": LENIENT_DATETIME_TEXT})
 class LenientDateTimeField(serializers.Field):
     default_error_messages = {"invalid": INVALID_DATE}
 
@@ -87,37 +90,27 @@ class LenientDateTimeField(serializers.Field):
         return iso(value)
 
 
-class StrictIntegerField(serializers.IntegerField):
-    """Digits only [F12]: "1.5", "2.0", "1e3" and "abc" are all 400s."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("invalid")
-        if isinstance(data, int):
-            return super().to_internal_value(data)
-        match = _INTEGER.match(data) if isinstance(data, str) else None
-        if match is None:
-            self.fail("invalid")
-        return super().to_internal_value(int(match.group(1)))
-
-
-class EventListQuerySerializer(serializers.Serializer):
-    category = serializers.ChoiceField(choices=EventCategory.choices, required=False)
-    startDate = LenientDateTimeField(required=False)
-    endDate = LenientDateTimeField(required=False)
-    page = StrictIntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
-    limit = StrictIntegerField(
-        required=False, default=DEFAULT_LIMIT, min_value=1, max_value=MAX_LIMIT
+def _lenient(name: str, key: str) -> DateTime:
+    return DateTime(
+        name,
+        key=key,
+        parse=parse_datetime_lenient,
+        openapi_schema=LENIENT_DATETIME,
+        invalid=INVALID_DATE,
+        description=LENIENT_DATETIME_TEXT,
     )
 
-    default_error_messages = {"invalid": "Parámetros inválidos"}
 
-    def __init__(self, *args, data=None, **kwargs):
-        if data is not None:
-            # An empty parameter (``?category=``) means "not given", as in the UI's
-            # query builders; a repeated parameter takes its last value.
-            data = {k: v for k, v in data.items() if v.strip() != ""}
-        super().__init__(*args, data=data, **kwargs)
+# Integers only [F12]: "1.5", "2.0", "1e3" and "abc" are all 400s ("+2" and " 2" are 2).
+# An empty parameter (``?category=``) means "not given", as in the UI's query builders.
+EVENT_LIST_QUERY = Query(
+    Choice("category", choices=EventCategory),
+    _lenient("startDate", "start"),
+    _lenient("endDate", "end"),
+    Int("page", default=1, maximum=MAX_PAGE, syntax=UNSIGNED),
+    Int("limit", default=DEFAULT_LIMIT, maximum=MAX_LIMIT, syntax=UNSIGNED),
+    blank_is_absent=True,
+)
 
 
 class ReminderBodySerializer(JsonBody):

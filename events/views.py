@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from events import selectors, services
-from events.serializers import EventListQuerySerializer, ReminderBodySerializer
+from events.serializers import EVENT_LIST_QUERY, ReminderBodySerializer
 from guelaguetza.api.cached import entry_response
 from guelaguetza.api.permissions import Authenticated
 from guelaguetza.api.responses import ok
@@ -40,23 +40,13 @@ class EventViewSet(ApiGenericViewSet):
 
     @extend_schema(
         operation_id="events_list",
-        parameters=[EventListQuerySerializer],
+        parameters=EVENT_LIST_QUERY.openapi(),
         responses=OpenApiTypes.OBJECT,
     )
     def list(self, request: Request) -> Response:
-        query = EventListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
+        query = EVENT_LIST_QUERY.parse(request.query_params)
         caller = _caller_id(request)
-        body, etag = selectors.events_list(
-            category=params.get("category"),
-            start=params.get("startDate"),
-            end=params.get("endDate"),
-            page=params["page"],
-            limit=params["limit"],
-            user_id=caller,
-            as_entry=True,
-        )
+        body, etag = selectors.events_list(**query, user_id=caller, as_entry=True)
         return entry_response(request, body, etag, personal=caller is not None)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)

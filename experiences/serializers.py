@@ -1,4 +1,5 @@
-"""Input validation (DRF serializers) and the JSON shapes of docs/api.md#shapes and
+"""Input rules (the queries as guelaguetza.api.query declarations, bodies as DRF
+serializers) and the JSON shapes of docs/api.md#shapes and
 docs/api.md#bookings.
 
 Output shapes are plain functions returning JSON-ready dicts: selectors cache exactly
@@ -19,29 +20,38 @@ from rest_framework import serializers
 from experiences.models import BookingStatus, ExperienceCategory
 from guelaguetza.api.fields import JsonBody, UrlField
 from guelaguetza.api.formats import hhmm, iso, iso_date, money
+from guelaguetza.api.query import (
+    INVALID_DATE,
+    SIGNED,
+    Choice,
+    Date,
+    FreeText,
+    Int,
+    Number,
+    Query,
+    parse_date,
+    refuse,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 MAX_LIMIT = 50
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # --- input ---------------------------------------------------------------------------------
 @extend_schema_field(OpenApiTypes.DATE)
 class StrictDateField(serializers.Field):
-    """``YYYY-MM-DD`` only; the raw string stays available for cache keys."""
+    """``YYYY-MM-DD`` only (as the query's dates, guelaguetza.api.query.Date)."""
 
-    default_error_messages = {"invalid": "Fecha inválida, usa YYYY-MM-DD"}
+    default_error_messages = {"invalid": INVALID_DATE}
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or not _DATE.match(data):
+        value = parse_date(data)
+        if value is None:
             self.fail("invalid")
-        try:
-            return dt.date.fromisoformat(data)
-        except ValueError:
-            self.fail("invalid")
+        return value
 
     def to_representation(self, value):
         return value.isoformat()
@@ -139,54 +149,48 @@ class MoneyField(serializers.DecimalField):
         return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-class PriceBoundField(serializers.DecimalField):
-    """A price filter bound: any finite number (docs/api.md#get-experiences says
-    "numbers"), not only two-decimal ones; bounded so that any value compares with the
-    decimal(10,2) column."""
+# --- queries (guelaguetza/api/query.py) ---------------------------------------------------
+PRICE_BOUND = Decimal("1e12")
+# Integers may carry a minus (then below the minimum: 400) and spaces around.
+_PAGE = Int("page", default=1, maximum=100_000, syntax=SIGNED, max_chars=1000)
+_LIMIT = Int("limit", default=10, maximum=MAX_LIMIT, syntax=SIGNED, max_chars=1000)
 
-    def __init__(self, **kwargs):
-        super().__init__(
-            max_digits=None,
-            decimal_places=None,
-            coerce_to_string=False,
-            min_value=Decimal("-1e12"),
-            max_value=Decimal("1e12"),
-            **kwargs,
-        )
-
-
-class PageQuerySerializer(serializers.Serializer):
-    page = StrictIntegerField(min_value=1, max_value=100_000, default=1)
-    limit = StrictIntegerField(min_value=1, max_value=MAX_LIMIT, default=10)
+EXPERIENCE_LIST_QUERY = Query(
+    _PAGE,
+    _LIMIT,
+    Choice("category", choices=ExperienceCategory),
+    # Price bounds are any finite numbers (docs/api.md#get-experiences says "numbers"),
+    # bounded so that any value compares with the decimal(10,2) column.
+    Number("minPrice", key="min_price", minimum=-PRICE_BOUND, maximum=PRICE_BOUND),
+    Number("maxPrice", key="max_price", minimum=-PRICE_BOUND, maximum=PRICE_BOUND),
+    Date("date"),
+    FreeText("search", max_length=200),
+)
 
 
-class ExperienceListQuerySerializer(PageQuerySerializer):
-    category = serializers.ChoiceField(choices=ExperienceCategory.choices, required=False)
-    minPrice = PriceBoundField(required=False)
-    maxPrice = PriceBoundField(required=False)
-    date = StrictDateField(required=False)
-    search = Text(required=False, allow_blank=True, max_length=200)
+def _slot_range(query: dict) -> dict:
+    """endDate defaults to startDate, is not before it and at most a year after it; the
+    selector and its cache key take both as ``YYYY-MM-DD`` strings."""
+    start, end = query["start"], query["end"] or query["start"]
+    if end < start:
+        raise refuse("endDate", "endDate debe ser >= startDate")
+    if (end - start).days > 366:
+        raise refuse("endDate", "El rango máximo es de un año")
+    return {"start": start.isoformat(), "end": end.isoformat()}
 
 
-class SlotsQuerySerializer(serializers.Serializer):
-    startDate = StrictDateField()
-    endDate = StrictDateField(
-        required=False,
-        help_text="Defaults to startDate; not before it and at most a year (366 days) after "
-        "it, else 400.",
-    )
+SLOTS_QUERY = Query(
+    Date("startDate", key="start", required=True),
+    Date(
+        "endDate",
+        key="end",
+        description="Defaults to startDate; not before it and at most a year (366 days) "
+        "after it, else 400.",
+    ),
+    check=_slot_range,
+)
 
-    def validate(self, attrs):
-        end = attrs.get("endDate", attrs["startDate"])
-        if end < attrs["startDate"]:
-            raise serializers.ValidationError({"endDate": "endDate debe ser >= startDate"})
-        if (end - attrs["startDate"]).days > 366:
-            raise serializers.ValidationError({"endDate": "El rango máximo es de un año"})
-        return attrs
-
-
-class BookingListQuerySerializer(PageQuerySerializer):
-    status = serializers.ChoiceField(choices=BookingStatus.choices, required=False)  # [F19]
+BOOKING_LIST_QUERY = Query(_PAGE, _LIMIT, Choice("status", choices=BookingStatus))  # [F19]
 
 
 class BookingCreateSerializer(JsonBody):

@@ -1,5 +1,6 @@
-"""Thin views for /api/bookings/... (docs/api.md#bookings): parse with a serializer, call one
-service or selector, return the bare body."""
+"""Thin views for /api/bookings/... (docs/api.md#bookings): parse (queries with their
+guelaguetza.api.query declarations, bodies with serializers), call one service or
+selector, return the bare body."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from rest_framework.response import Response
 
 from experiences import selectors, services
 from experiences.serializers import (
+    BOOKING_LIST_QUERY,
+    EXPERIENCE_LIST_QUERY,
+    SLOTS_QUERY,
     BookingCreateSerializer,
-    BookingListQuerySerializer,
     ExperienceCreateSerializer,
-    ExperienceListQuerySerializer,
     ExperienceUpdateSerializer,
     ReviewCreateSerializer,
     SlotsCreateSerializer,
-    SlotsQuerySerializer,
     booking_full,
     experience_with_host,
     review_with_user,
@@ -40,10 +41,6 @@ def _valid(serializer_class, data):
     return serializer.validated_data
 
 
-def _query(serializer_class, request):
-    return _valid(serializer_class, request.query_params.dict())
-
-
 class ExperienceViewSet(ApiGenericViewSet):
     lookup_value_regex = ID_REGEX
     public_actions = {"list", "retrieve"}
@@ -57,21 +54,12 @@ class ExperienceViewSet(ApiGenericViewSet):
 
     @extend_schema(
         operation_id="bookings_experiences_list",
-        parameters=[ExperienceListQuerySerializer],
+        parameters=EXPERIENCE_LIST_QUERY.openapi(),
         responses=OpenApiTypes.OBJECT,
     )
     def list(self, request):
-        q = _query(ExperienceListQuerySerializer, request)
-        entry = selectors.experience_list(
-            category=q.get("category"),
-            min_price=q.get("minPrice"),
-            max_price=q.get("maxPrice"),
-            date=q.get("date"),
-            search=q.get("search"),
-            page=q["page"],
-            limit=q["limit"],
-            as_entry=True,
-        )
+        query = EXPERIENCE_LIST_QUERY.parse(request.query_params)
+        entry = selectors.experience_list(**query, as_entry=True)
         return entry_response(request, entry.body, entry.etag)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -99,7 +87,7 @@ class ExperienceViewSet(ApiGenericViewSet):
 
     @extend_schema(
         methods=["GET"],
-        parameters=[SlotsQuerySerializer],
+        parameters=SLOTS_QUERY.openapi(),
         request=None,
         responses=OpenApiTypes.OBJECT,
     )
@@ -109,13 +97,9 @@ class ExperienceViewSet(ApiGenericViewSet):
     @action(detail=True, methods=["get", "post"])
     def slots(self, request, pk: str):
         if request.method == "GET":
-            # The raw strings go into the key only after validation (docs/cache.md#key-tree).
-            q = _query(SlotsQuerySerializer, request)
-            start = q["startDate"].isoformat()
-            end = q["endDate"].isoformat() if "endDate" in q else start
-            entry = selectors.experience_slots(
-                experience_id=pk, start=start, end=end, as_entry=True
-            )
+            # The dates go into the key only after validation (docs/cache.md#key-tree).
+            query = SLOTS_QUERY.parse(request.query_params)
+            entry = selectors.experience_slots(experience_id=pk, **query, as_entry=True)
             return entry_response(request, entry.body, entry.etag)
         data = _valid(SlotsCreateSerializer, request.data)
         created = services.slots_create(user=request.user, experience_id=pk, slots=data["slots"])
@@ -150,16 +134,12 @@ class BookingViewSet(ApiGenericViewSet):
 
     @extend_schema(
         operation_id="bookings_bookings_list",
-        parameters=[BookingListQuerySerializer],
+        parameters=BOOKING_LIST_QUERY.openapi(),
         responses=OpenApiTypes.OBJECT,
     )
     def list(self, request):
-        q = _query(BookingListQuerySerializer, request)
-        return Response(
-            selectors.booking_list(
-                user=request.user, status=q.get("status"), page=q["page"], limit=q["limit"]
-            )
-        )
+        query = BOOKING_LIST_QUERY.parse(request.query_params)
+        return Response(selectors.booking_list(user=request.user, **query))
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request, pk: str):
@@ -223,12 +203,8 @@ class HostViewSet(ApiViewSet):
     def experiences(self, request):
         return Response(selectors.host_experience_list(user=request.user))
 
-    @extend_schema(parameters=[BookingListQuerySerializer], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=BOOKING_LIST_QUERY.openapi(), responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def bookings(self, request):
-        q = _query(BookingListQuerySerializer, request)
-        return Response(
-            selectors.host_booking_list(
-                user=request.user, status=q.get("status"), page=q["page"], limit=q["limit"]
-            )
-        )
+        query = BOOKING_LIST_QUERY.parse(request.query_params)
+        return Response(selectors.host_booking_list(user=request.user, **query))

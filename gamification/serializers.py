@@ -1,5 +1,5 @@
-"""Input validation and the JSON payloads of docs/api.md#shapes (UserStats, Badge,
-LeaderboardEntry).
+"""Input rules (the leaderboard's query, a guelaguetza.api.query declaration) and the
+JSON payloads of docs/api.md#shapes (UserStats, Badge, LeaderboardEntry).
 
 Payload builders are plain functions: selectors cache their output, so a cache hit costs
 no serializer work.
@@ -7,36 +7,19 @@ no serializer work.
 
 from __future__ import annotations
 
-import re
-
-from rest_framework import serializers
-
 from gamification.levels import level_for, xp_for_next_level, xp_progress
 from gamification.models import Badge
 from guelaguetza.api.formats import iso
+from guelaguetza.api.query import Int, Query
 
-
-class StrictIntegerField(serializers.IntegerField):
-    """Digits only: DRF's IntegerField also takes "2.0" and " 2", which are not the
-    positive integers docs/api.md#get-gamification-leaderboard asks for."""
-
-    default_error_messages = {"invalid": "Debe ser un número entero."}
-
-    def get_value(self, dictionary):
-        # An empty ``?page=`` is bad input, not a request for the default.
-        if self.field_name in dictionary:
-            return dictionary.get(self.field_name)
-        return super().get_value(dictionary)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not re.fullmatch(r"\d{1,9}", str(data)):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class LeaderboardQuerySerializer(serializers.Serializer):
-    page = StrictIntegerField(min_value=1, max_value=999_999_999, default=1)  # 9 digits
-    limit = StrictIntegerField(min_value=1, max_value=100, default=20)
+# Digits only: "2.0", " 2" and "+2" are not the positive integers
+# docs/api.md#get-gamification-leaderboard asks for, and an empty ``?page=`` is bad input,
+# not a request for the default.
+_INTEGER = "Debe ser un número entero."
+LEADERBOARD_QUERY = Query(
+    Int("page", default=1, maximum=999_999_999, invalid=_INTEGER),  # 9 digits
+    Int("limit", default=20, maximum=100, invalid=_INTEGER),
+)
 
 
 def stats_payload(*, xp: int, current_streak: int, longest_streak: int) -> dict:

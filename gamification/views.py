@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from gamification import selectors, services
-from gamification.serializers import LeaderboardQuerySerializer, new_badge_payload
+from gamification.serializers import LEADERBOARD_QUERY, new_badge_payload
 from guelaguetza.api.cached import entry_response
 from guelaguetza.api.permissions import Authenticated
 from guelaguetza.api.responses import ok
@@ -55,12 +55,11 @@ class GamificationViewSet(_CallerActions, ApiGenericViewSet):
             return [AllowAny()]
         return [Authenticated()]
 
-    @extend_schema(parameters=[LeaderboardQuerySerializer], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=LEADERBOARD_QUERY.openapi(), responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def leaderboard(self, request) -> Response:
-        query = LeaderboardQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        entry = selectors.leaderboard_page(**query.validated_data, as_entry=True)
+        query = LEADERBOARD_QUERY.parse(request.query_params)
+        entry = selectors.leaderboard_page(**query, as_entry=True)
         return entry_response(request, entry.body, entry.etag)
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from events import selectors as events
 from events.models import Event
-from events.serializers import EventListQuerySerializer
+from events.serializers import EVENT_LIST_QUERY
 from experiences import selectors as experiences
 from experiences.models import Experience
 from gamification import selectors as gamification
@@ -45,17 +45,8 @@ def _js_iso(value: dt.datetime) -> str:
 
 
 def _events_list_first_screen() -> object:
-    # Parsed by the view's own serializer, so the key is the one the view builds.
-    query = EventListQuerySerializer(data=month_query())
-    query.is_valid(raise_exception=True)
-    q = query.validated_data
-    return events.events_list(
-        category=q.get("category"),
-        start=q.get("startDate"),
-        end=q.get("endDate"),
-        page=q["page"],
-        limit=q["limit"],
-    )
+    # Parsed by the view's own declaration, so the key is the one the view builds.
+    return events.events_list(**EVENT_LIST_QUERY.parse(month_query()))
 
 
 def popular_event_ids(top: int) -> list[str]:

@@ -220,3 +220,44 @@ def test_slot_range_rule_is_stated_in_the_parameter(schema):
     params = op(schema, "get", "/api/bookings/experiences/{id}/slots")["parameters"]
     end = next(p for p in params if p["name"] == "endDate")
     assert "año" in end["description"] or "year" in end["description"]
+
+
+def test_query_parameters_state_type_default_bounds_choices_and_required(schema):
+    def query(path: str) -> dict:
+        params = op(schema, "get", path)["parameters"]
+        return {p["name"]: p for p in params if p["in"] == "query"}
+
+    board = query("/api/gamification/leaderboard")
+    assert board["page"]["schema"] == {
+        "type": "integer",
+        "maximum": 999_999_999,
+        "minimum": 1,
+        "default": 1,
+    }
+    assert board["limit"]["schema"] == {
+        "type": "integer",
+        "maximum": 100,
+        "minimum": 1,
+        "default": 20,
+    }
+    experiences = query("/api/bookings/experiences")
+    assert experiences["category"]["schema"]["enum"] == [
+        "TOUR",
+        "TALLER",
+        "DEGUSTACION",
+        "CLASE",
+        "VISITA",
+    ]
+    assert experiences["minPrice"]["schema"] == {
+        "type": "number",
+        "format": "double",
+        "maximum": 10**12,
+        "minimum": -(10**12),
+    }
+    assert experiences["search"]["schema"]["maxLength"] == 200
+    assert experiences["date"]["schema"] == {"type": "string", "format": "date"}
+    slots = query("/api/bookings/experiences/{id}/slots")
+    assert slots["startDate"]["required"] is True and "required" not in slots["endDate"]
+    events = query("/api/events")
+    assert events["limit"]["schema"]["anyOf"][0]["default"] == 20  # or blank: not given
+    assert "format" in str(events["startDate"]["schema"])

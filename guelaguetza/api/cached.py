@@ -78,71 +78,39 @@ def personal_body(entry: Entry, rsvps: Entry) -> tuple[bytes, str]:
 
 
 # -- plain query parsing ---------------------------------------------------------------
-_DIGITS = re.compile(r"[1-9]\d{0,5}")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _int(params, name: str, default: int, maximum: int) -> int | None:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    if not _DIGITS.fullmatch(raw) or int(raw) > maximum:
-        return None
-    return int(raw)
-
-
-def _only(params, allowed: frozenset) -> bool:
-    """Every parameter known and given once with a value: else the view decides."""
-    return all(k in allowed and len(params.getlist(k)) == 1 and params[k] for k in params)
+# The views' own declarations (guelaguetza/api/query.py, docs/architecture.md#query-strings):
+# a query the view would refuse falls through (the view answers its 400), and the keys
+# below are built from the very dict the view hands its selector.
 
 
 def leaderboard_query(params) -> dict | None:
     """``page``/``limit`` of /leaderboard, or None to let the view answer (its 400s)."""
-    if not _only(params, frozenset({"page", "limit"})):
-        return None
-    page, limit = _int(params, "page", 1, 100_000), _int(params, "limit", 20, 100)
-    return None if page is None or limit is None else {"page": page, "limit": limit}
+    from gamification.serializers import LEADERBOARD_QUERY
+
+    return LEADERBOARD_QUERY.parse_or_none(params)
 
 
 def experiences_query(params) -> dict | None:
-    if not _only(params, frozenset({"page", "limit", "category"})):
-        return None
-    from experiences.models import ExperienceCategory
+    """``page``/``limit``/``category`` of an unfiltered experiences list; None for any
+    other filter too (the view builds those keys: prices and search are normalised)."""
+    from experiences.serializers import EXPERIENCE_LIST_QUERY
 
-    page, limit = _int(params, "page", 1, 100_000), _int(params, "limit", 10, 50)
-    category = params.get("category")
-    if page is None or limit is None or (category and category not in ExperienceCategory.values):
+    q = EXPERIENCE_LIST_QUERY.parse_or_none(params)
+    if q is None or q["search"] or (q["min_price"], q["max_price"], q["date"]) != (None,) * 3:
         return None
-    return {"page": page, "limit": limit, "category": category}
+    return {"page": q["page"], "limit": q["limit"], "category": q["category"]}
 
 
 def slots_query(params) -> dict | None:
-    if not _only(params, frozenset({"startDate", "endDate"})) or "startDate" not in params:
-        return None
-    start, end = params["startDate"], params.get("endDate", params["startDate"])
-    if not (_DATE.fullmatch(start) and _DATE.fullmatch(end)) or end < start:
-        return None
-    return {"start": start, "end": end}
+    from experiences.serializers import SLOTS_QUERY
+
+    return SLOTS_QUERY.parse_or_none(params)
 
 
 def events_query(params) -> dict | None:
-    if not _only(params, frozenset({"page", "limit", "category", "startDate", "endDate"})):
-        return None
-    from events.models import EventCategory
-    from events.serializers import MAX_LIMIT, MAX_PAGE, parse_datetime_lenient
+    from events.serializers import EVENT_LIST_QUERY
 
-    page = _int(params, "page", 1, MAX_PAGE)
-    limit = _int(params, "limit", 20, MAX_LIMIT)
-    category = params.get("category")
-    if page is None or limit is None or (category and category not in EventCategory.values):
-        return None
-    out = {"page": page, "limit": limit, "category": category, "start": None, "end": None}
-    for name, field in (("startDate", "start"), ("endDate", "end")):
-        if name in params:
-            out[field] = parse_datetime_lenient(params[name])
-            if out[field] is None:
-                return None
-    return out
+    return EVENT_LIST_QUERY.parse_or_none(params)
 
 
 # -- the routes ------------------------------------------------------------------------
