@@ -341,9 +341,46 @@ def serve(request) -> HttpResponse | frozenset | None:
     if found is None or request.path.rsplit("/", 1)[-1] in _EXCLUDED_EVENT_IDS:
         return None
     outcome = lookup(request, *found)
-    if type(outcome) is Hit:
-        return entry_response(request, outcome.body, outcome.etag, personal=outcome.personal)
-    return outcome
+    if type(outcome) is not Hit:
+        return outcome
+    response = entry_response(request, outcome.body, outcome.etag, personal=outcome.personal)
+    # What the view's answer has besides: DRF's Allow, CommonMiddleware's Content-Length.
+    allow = allow_header(outcome.route, request.path_info)
+    if allow is not None:
+        response["Allow"] = allow
+    response["Content-Length"] = str(len(response.content))
+    return response
+
+
+_ALLOW: dict[str, str | None] = {}
+
+
+def allow_header(route: str, path_info: str) -> str | None:
+    """The ``Allow`` header the route's DRF view sets on its responses (its
+    ``default_response_headers``), found once per route by resolving ``path_info``;
+    None when it resolves to no DRF view."""
+    try:
+        return _ALLOW[route]
+    except KeyError:
+        pass
+    from django.urls import Resolver404, resolve
+
+    try:
+        func = resolve(path_info).func
+    except Resolver404:
+        func = None
+    cls = getattr(func, "cls", None)
+    value = None
+    if cls is not None:
+        view = cls(**getattr(func, "initkwargs", {}))
+        actions = dict(getattr(func, "actions", None) or {})
+        if "get" in actions and "head" not in actions:  # as ViewSetMixin.as_view binds them
+            actions["head"] = actions["get"]
+        for method, action in actions.items():
+            setattr(view, method, getattr(view, action))
+        value = view.default_response_headers.get("Allow")
+    _ALLOW[route] = value
+    return value
 
 
 def lookup(request, route: str, plan: Plan) -> Hit | HttpResponse | frozenset | None:
@@ -435,6 +472,7 @@ def _user_keys(route: str, plan: Plan, user_id: str) -> list[CacheKey]:
 
 
 def _forget(**kwargs) -> None:
+    _ALLOW.clear()
     _PLANS.clear()
     _USER_KEYS.clear()
     _TOKENS.clear()
@@ -680,7 +718,7 @@ class CachedReadApp:
         return _fall_through(self.django_app, environ, start_response, outcome=outcome)
 
     def _hit(self, request: _Request, environ: dict, hit: Hit) -> tuple[int, list, bytes]:
-        """What :func:`entry_response` and then the header middleware would answer."""
+        """What :func:`serve` and then the header middleware would answer."""
         quoted = f'"{hit.etag}"'
         if _etag_matches(environ.get("HTTP_IF_NONE_MATCH"), quoted):
             status, body = 304, b""
@@ -690,6 +728,10 @@ class CachedReadApp:
             headers = [_JSON, ("ETag", quoted)]
         if hit.personal:
             headers.append(("Vary", "Authorization"))
+        allow = _ALLOW[hit.route] if hit.route in _ALLOW else allow_header(hit.route, request.path)
+        if allow is not None:
+            headers.append(("Allow", allow))
+        headers.append(("Content-Length", str(len(body))))
         headers += self.security_headers[bool(self.security.sts_seconds) and request.is_secure()]
         if "HTTP_ORIGIN" in environ:
             response = _Response(headers)
