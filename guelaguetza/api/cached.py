@@ -680,7 +680,6 @@ class CachedReadApp:
             )
             for secure in (False, True)
         }
-        self.cache_enabled = settings.CACHE_ENABLED
 
     def _settings_changed(self, **kwargs) -> None:
         self._settings_read()
@@ -694,7 +693,7 @@ class CachedReadApp:
             or not path.isascii()
             # No cached route takes more: let Django apply its own limits to the rest.
             or len(query) > 1024
-            or not self.cache_enabled
+            or not settings.CACHE_ENABLED
         ):
             return self.django_app(environ, start_response)
         start = time.perf_counter()

@@ -15,6 +15,7 @@ import os
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -498,14 +499,32 @@ class Transport:
 
     def _held(self, pool: redis.ConnectionPool) -> tuple[Any, bool]:
         """This thread's connection of ``pool`` and whether it served a call before."""
-        held = self._local.__dict__.get("held")
-        if held is not None and held[0] is pool and held[1] == os.getpid():
-            return held[2], True
+        kept = self._local.__dict__.get("kept")
+        if kept is not None and kept.pool is pool and kept.pid == os.getpid():
+            return kept.conn, True
         conn = pool.get_connection()  # connected and checked by the pool
-        self._local.held = (pool, os.getpid(), conn)
+        self._local.kept = _Kept(pool, conn)
         return conn, False
 
     def _drop_held(self, pool: redis.ConnectionPool, conn: Any) -> None:
         """Give a failed connection back to its pool (which reconnects it when next taken)."""
-        self._local.__dict__.pop("held", None)
-        pool.release(conn)
+        kept = self._local.__dict__.pop("kept", None)
+        if kept is not None and kept.conn is conn:
+            kept.give_back()
+        else:
+            pool.release(conn)
+
+
+class _Kept:
+    """A connection a thread keeps (:meth:`Transport._command`); given back to its pool
+    when dropped, or when the thread ends (its thread-local values are freed then), so
+    servers that start a thread per request (runserver) do not pile up connections."""
+
+    __slots__ = ("__weakref__", "conn", "pid", "pool", "release")
+
+    def __init__(self, pool: redis.ConnectionPool, conn: Any) -> None:
+        self.pool, self.conn, self.pid = pool, conn, os.getpid()
+        self.release = weakref.finalize(self, pool.release, conn)
+
+    def give_back(self) -> None:
+        self.release()  # once: a finalizer runs at most one time

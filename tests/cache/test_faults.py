@@ -244,3 +244,25 @@ def test_a_kept_connection_that_times_out_is_not_retried(
     assert private_cache.get(KEY, "d") == "d"
     assert attempts.total == 1  # the MGET that timed out; no second attempt
     private_redis.cont()
+
+
+def test_a_thread_gives_its_kept_connection_back_when_it_ends(private_cache):
+    """Servers that start a thread per request (runserver) must not pile up connections."""
+    import gc
+    import threading
+
+    private_cache.set(KEY, {"x": 1})
+    pool = private_cache.client.connection_pool
+
+    def read():
+        assert private_cache.get(KEY) == {"x": 1}
+        assert len(pool._in_use_connections) >= 1  # kept while the thread lives
+
+    for _ in range(5):
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+    gc.collect()
+    # Only this thread's own (its reads above) is still taken; the threads' came back.
+    assert pool._in_use_connections == {private_cache._local.kept.conn}
+    assert len(pool._available_connections) == 1
