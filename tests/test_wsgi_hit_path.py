@@ -114,7 +114,7 @@ def test_everything_else_goes_to_django():
 
 
 # -- every cached route: the hit in front of Django, inside Django, and the view's answer --
-def wsgi_items(path: str, query: str = "", **headers) -> tuple[int, list, bytes]:
+def wsgi_items(path: str, query: str = "", app=None, **headers) -> tuple[int, list, bytes]:
     """Like :func:`wsgi_get`, with the header list as sent (names and order kept)."""
     seen = {}
     environ = {
@@ -135,7 +135,7 @@ def wsgi_items(path: str, query: str = "", **headers) -> tuple[int, list, bytes]
         seen["status"] = int(status.split()[0])
         seen["headers"] = list(header_list)
 
-    body = b"".join(application(environ, start_response))
+    body = b"".join((app or application)(environ, start_response))
     return seen["status"], seen["headers"], body
 
 
@@ -247,6 +247,23 @@ def test_the_hit_headers_follow_the_settings(settings):
     assert secure["Strict-Transport-Security"] == "max-age=3600"
     assert secure["Referrer-Policy"] == "no-referrer"
     assert "Strict-Transport-Security" not in dict(wsgi_items(*BOARD)[1])
+
+
+@pytest.mark.django_db
+def test_ssl_redirect_applies_to_hits_as_inside_django(settings):
+    UserStatsFactory(xp=10)
+    django_items(*BOARD)  # the miss: Django stores the page
+    settings.SECURE_SSL_REDIRECT = True
+    # Django's handler reads its middleware's settings once: a server started now.
+    from django.core.wsgi import get_wsgi_application
+
+    from guelaguetza.api.cached import CachedReadApp
+
+    app = CachedReadApp(get_wsgi_application())
+    ours = wsgi_items(*BOARD, app=app)
+    assert ours[0] == 301 and ours == django_items(*BOARD)
+    secure = {"wsgi.url_scheme": "https", "SERVER_PORT": "443"}
+    assert wsgi_items(*BOARD, app=app, **secure)[0] == 200
 
 
 @pytest.mark.django_db

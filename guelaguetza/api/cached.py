@@ -698,6 +698,8 @@ class CachedReadApp:
             return self.django_app(environ, start_response)
         start = time.perf_counter()
         request = _Request(environ)
+        if self.security.redirect and not request.is_secure():
+            return self.django_app(environ, start_response)  # SECURE_SSL_REDIRECT's 301
         found = _planned(path, query, request)
         outcome = None if found is None else lookup(request, *found)
         environ[CHECKED] = True
