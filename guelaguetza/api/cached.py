@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 import orjson
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.signals import setting_changed
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -31,6 +33,7 @@ from django.http import (
     JsonResponse,
 )
 from django.http.request import HttpHeaders
+from django.http.response import ResponseHeaders
 from django.utils.cache import patch_vary_headers
 
 from guelaguetza.cache import cache, keys
@@ -263,15 +266,39 @@ _NO_TOKEN = ""  # no Authorization header, or the demo tokens: the caller is ano
 def _bearer_user_id(request: HttpRequest) -> str | None:
     """The ``sub`` of a valid access token (verified here, no database); ``_NO_TOKEN``
     for an anonymous caller; None when a token is there but this layer cannot vouch
-    for it (bad, expired, or issued some other way): then the view decides."""
+    for it (bad, expired, or issued some other way): then the view decides.
+
+    A token verified once is remembered by its whole text with its ``iat`` and ``exp``,
+    which are checked again on every use, as the verification does."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token or token.startswith("demo_"):
         return _NO_TOKEN
+    token = token.strip()
+    known = _TOKENS.get(token)
+    if known is not None:
+        sub, iat, exp = known
+        now = time.time()
+        if iat <= now < exp:
+            return sub
+        _TOKENS.pop(token, None)
     from accounts.tokens import access_token_claims_fast
 
-    claims = access_token_claims_fast(token.strip())
-    return claims["sub"] if claims else None
+    claims = access_token_claims_fast(token)
+    if not claims:
+        return None
+    _remember(_TOKENS, token, (claims["sub"], claims.get("iat", 0), claims["exp"]))
+    return claims["sub"]
+
+
+class Hit(NamedTuple):
+    """A hit found by :func:`lookup`: what :func:`entry_response` (or the WSGI layer's
+    own header assembly) answers, and the route template its metrics go under."""
+
+    route: str
+    body: bytes
+    etag: str
+    personal: bool  # the same URL answers per caller: ``Vary: Authorization``
 
 
 def serve(request) -> HttpResponse | frozenset | None:
@@ -281,7 +308,52 @@ def serve(request) -> HttpResponse | frozenset | None:
     found = _plan(request.path, request.GET)
     if found is None or request.path.rsplit("/", 1)[-1] in _EXCLUDED_EVENT_IDS:
         return None
-    route, plan = found
+    outcome = lookup(request, *found)
+    if type(outcome) is not Hit:
+        return outcome
+    response = entry_response(request, outcome.body, outcome.etag, personal=outcome.personal)
+    # What the view's answer has besides: DRF's Allow, CommonMiddleware's Content-Length.
+    allow = allow_header(outcome.route, request.path_info)
+    if allow is not None:
+        response["Allow"] = allow
+    response["Content-Length"] = str(len(response.content))
+    return response
+
+
+_ALLOW: dict[str, str | None] = {}
+
+
+def allow_header(route: str, path_info: str) -> str | None:
+    """The ``Allow`` header the route's DRF view sets on its responses (its
+    ``default_response_headers``), found once per route by resolving ``path_info``;
+    None when it resolves to no DRF view."""
+    try:
+        return _ALLOW[route]
+    except KeyError:
+        pass
+    from django.urls import Resolver404, resolve
+
+    try:
+        func = resolve(path_info).func
+    except Resolver404:
+        func = None
+    cls = getattr(func, "cls", None)
+    value = None
+    if cls is not None:
+        view = cls(**getattr(func, "initkwargs", {}))
+        actions = dict(getattr(func, "actions", None) or {})
+        if "get" in actions and "head" not in actions:  # as ViewSetMixin.as_view binds them
+            actions["head"] = actions["get"]
+        for method, action in actions.items():
+            setattr(view, method, getattr(view, action))
+        value = view.default_response_headers.get("Allow")
+    _ALLOW[route] = value
+    return value
+
+
+def lookup(request, route: str, plan: Plan) -> Hit | HttpResponse | frozenset | None:
+    """:func:`serve` for a request whose route and plan are known: a :class:`Hit`, the
+    throttle's refusal, or what the view must do (None, or keys due for refresh-ahead)."""
     user_id = _NO_TOKEN
     if plan.auth != "none" or settings.RATE_LIMITS_ENABLED:
         user_id = _bearer_user_id(request)
@@ -289,17 +361,21 @@ def serve(request) -> HttpResponse | frozenset | None:
             return None  # a token this layer cannot vouch for: the view decides
     if plan.auth == "required" and not user_id:
         return None  # the view answers the 401
-    ckeys = list(plan.keys)
-    mine: list[CacheKey] = []
+    ckeys = plan.keys
     if user_id and plan.auth != "none":
-        mine = [keys.user_auth(user_id=user_id), *plan.personal_key(user_id)]
-    read = cache.read_many(ckeys + mine)
+        mine = _user_keys(route, plan, user_id)
+        read_keys = ckeys + mine
+    else:
+        mine = []
+        read_keys = ckeys
+    read = cache.read_many(read_keys)
     if read is cache.FAILED:
         return None
     entries = [entry for entry, _ in read[0]]
-    if any(entry is cache.MISS or entry.body == b"null" for entry in entries):
-        return None  # a miss, or a cached "no such row": the view answers
-    due = frozenset(k for k, e in zip(ckeys + mine, entries, strict=True) if refresh_due(e))
+    for entry in entries:
+        if entry is cache.MISS or entry.body == b"null":
+            return None  # a miss, or a cached "no such row": the view answers
+    due = frozenset(k for k, e in zip(read_keys, entries, strict=True) if refresh_due(e))
     if due:
         return due  # refresh-ahead: the view recomputes these, one caller at a time
     personal = False
@@ -313,14 +389,64 @@ def serve(request) -> HttpResponse | frozenset | None:
     refused = _throttled(request, user_id or None)
     if refused is not None:
         return refused
-    for k in ckeys + mine:
+    for k in read_keys:
         HITS[k.family].inc()
     request.gc_route = route
     if personal:
         body, etag = plan.personal(entries[: len(ckeys)], entries[len(ckeys) + 1 :])
     else:
         body, etag = plan.compose(entries if plan.keys else entries[1:])
-    return entry_response(request, body, etag, personal=plan.auth != "none")
+    return Hit(route, body, etag, plan.auth != "none")
+
+
+# Small per-process memos of pure functions of a request's text: a route's plan (its
+# keys) by path and query string, a caller's keys by user id, a verified access token's
+# claims by the whole token. Bounded (emptied when full), and emptied when a setting
+# changes (keys depend on settings: the leaderboard's bands, the token secret).
+_MEMO_SIZE = 4096
+_PLANS: dict[tuple[str, str], tuple[str, Plan] | None] = {}
+_USER_KEYS: dict[tuple[str, str], list[CacheKey]] = {}
+_TOKENS: dict[str, tuple[str, int, int]] = {}
+
+
+def _remember(memo: dict, key, value):
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+def _planned(path: str, query: str, request) -> tuple[str, Plan] | None:
+    """:func:`_plan` of a path and query string, remembered (the WSGI layer's)."""
+    key = (path, query)
+    try:
+        return _PLANS[key]
+    except KeyError:
+        pass
+    found = _plan(path, request.GET)
+    if found is not None and path.rsplit("/", 1)[-1] in _EXCLUDED_EVENT_IDS:
+        found = None
+    return _remember(_PLANS, key, found)
+
+
+def _user_keys(route: str, plan: Plan, user_id: str) -> list[CacheKey]:
+    """``user:{id}:auth`` and the route's keys of the caller, remembered."""
+    key = (route, user_id)
+    mine = _USER_KEYS.get(key)
+    if mine is None:
+        mine = [keys.user_auth(user_id=user_id), *plan.personal_key(user_id)]
+        _remember(_USER_KEYS, key, mine)
+    return mine
+
+
+def _forget(**kwargs) -> None:
+    _ALLOW.clear()
+    _PLANS.clear()
+    _USER_KEYS.clear()
+    _TOKENS.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="guelaguetza.api.cached._forget")
 
 
 # Set by the WSGI layer on requests it already looked up, so a miss is not read twice.
@@ -396,20 +522,27 @@ class _Query:
 
 class _Request:
     """What :func:`serve` and the header middleware read of a request, straight from
-    the WSGI environ: no Django request object is built for a hit."""
+    the WSGI environ: no Django request object is built for a hit. The query string is
+    parsed only when a plan is not remembered for it (:func:`_planned`)."""
 
-    __slots__ = ("GET", "META", "gc_route", "method", "path", "path_info")
+    __slots__ = ("META", "_GET", "gc_route", "method", "path", "path_info")
 
     def __init__(self, environ: dict) -> None:
         self.META = environ
         self.method = "GET"
         self.path = self.path_info = environ["PATH_INFO"]
-        self.GET = _Query(environ.get("QUERY_STRING", ""))
+        self._GET = None
         self.gc_route = None
 
     @property
-    def headers(self) -> HttpHeaders:
-        return HttpHeaders(self.META)
+    def GET(self) -> _Query:
+        if self._GET is None:
+            self._GET = _Query(self.META.get("QUERY_STRING", ""))
+        return self._GET
+
+    @property
+    def headers(self) -> _EnvironHeaders:
+        return _EnvironHeaders(self.META)
 
     def is_secure(self) -> bool:
         header = settings.SECURE_PROXY_SSL_HEADER
@@ -419,54 +552,172 @@ class _Request:
         return self.META.get("wsgi.url_scheme") == "https"
 
 
+class _EnvironHeaders(Mapping):
+    """``request.headers`` as Django's HttpHeaders answers a lookup by name (any case),
+    without copying the whole environ first."""
+
+    __slots__ = ("_meta",)
+
+    def __init__(self, meta: dict) -> None:
+        self._meta = meta
+
+    def __getitem__(self, name: str) -> str:
+        key = name.upper().replace("-", "_")
+        if key not in HttpHeaders.UNPREFIXED_HEADERS:
+            key = HttpHeaders.HTTP_PREFIX + key
+        return self._meta[key]
+
+    def __iter__(self):
+        return iter(HttpHeaders(self._meta))
+
+    def __len__(self) -> int:
+        return len(HttpHeaders(self._meta))
+
+
+class _Response:
+    """The header side of an HttpResponse, for the header middleware to work on."""
+
+    __slots__ = ("headers",)
+
+    def __init__(self, headers: list[tuple[str, str]]) -> None:
+        self.headers = ResponseHeaders(headers)
+
+    def has_header(self, name: str) -> bool:
+        return name in self.headers
+
+    __contains__ = has_header
+
+    def __getitem__(self, name: str) -> str:
+        return self.headers[name]
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self.headers[name] = value
+
+    def setdefault(self, name: str, value: str) -> None:
+        self.headers.setdefault(name, value)
+
+
 def _unused(request):  # the header middleware below only post-process responses
     raise AssertionError("not called")
 
 
+class _Plain:
+    """A request as SecurityMiddleware sees it when precomputing its headers."""
+
+    def __init__(self, secure: bool) -> None:
+        self.secure = secure
+
+    def is_secure(self) -> bool:
+        return self.secure
+
+
+_JSON = ("Content-Type", "application/json")
+
+
 class CachedReadApp:
     """The hit path in front of Django (guelaguetza/wsgi.py): a hit is answered with
-    the same bytes, headers (CORS, security) and metrics as inside Django's stack, but
-    without building Django's request, running its signals or its middleware chain,
-    which cost more than the Redis round trip. Anything else goes to Django, marked so
-    the middleware does not read the same keys again."""
+    the same bytes, headers (CORS, security: in the order Django's stack adds them) and
+    metrics as inside Django's stack, but without building Django's request, running
+    its signals or its middleware chain, which cost more than the Redis round trip.
+    Anything else goes to Django, marked so the middleware does not read the same keys
+    again.
+
+    The headers of a hit are assembled here: SecurityMiddleware's, computed from the
+    settings when built (again when a setting changes), for a plain and a secure
+    request; CorsMiddleware's own code for a request with an ``Origin``; without one,
+    only its ``Vary: origin``, when CORS covers the path."""
 
     def __init__(self, django_app) -> None:
         from corsheaders.middleware import CorsMiddleware
-        from django.middleware.security import SecurityMiddleware
 
         from guelaguetza.observability.middleware import RequestMetricsMiddleware
 
         self.django_app = django_app
         self.cors = CorsMiddleware(_unused)
-        self.security = SecurityMiddleware(_unused)
         self.metrics = RequestMetricsMiddleware(_unused)
+        self._settings_read()
+        setting_changed.connect(self._settings_changed, weak=True)
+
+    def _settings_read(self) -> None:
+        from django.middleware.security import SecurityMiddleware
+
+        self.security = SecurityMiddleware(_unused)
+        self.security_headers = {
+            secure: list(
+                self.security.process_response(_Plain(secure), _Response([])).headers.items()
+            )
+            for secure in (False, True)
+        }
+
+    def _settings_changed(self, **kwargs) -> None:
+        self._settings_read()
 
     def __call__(self, environ: dict, start_response):
         path = environ.get("PATH_INFO", "")
+        query = environ.get("QUERY_STRING", "")
         if (
             environ.get("REQUEST_METHOD") != "GET"
             or not path.startswith("/api/")
             or not path.isascii()
             # No cached route takes more: let Django apply its own limits to the rest.
-            or len(environ.get("QUERY_STRING", "")) > 1024
+            or len(query) > 1024
             or not settings.CACHE_ENABLED
         ):
             return self.django_app(environ, start_response)
         start = time.perf_counter()
         request = _Request(environ)
-        outcome = serve(request)
+        if self.security.redirect and not request.is_secure():
+            return self.django_app(environ, start_response)  # SECURE_SSL_REDIRECT's 301
+        found = _planned(path, query, request)
+        outcome = None if found is None else lookup(request, *found)
         environ[CHECKED] = True
-        if not isinstance(outcome, HttpResponse):
-            return _fall_through(self.django_app, environ, start_response, outcome=outcome)
-        if "HTTP_ORIGIN" in environ:
-            outcome = self.cors.add_response_headers(request, outcome)
+        if type(outcome) is Hit:
+            status, headers, body = self._hit(request, environ, outcome)
+            self.metrics.record(outcome.route, "GET", status, start)
+            start_response(_STATUS[status], headers)
+            return [body]
+        if isinstance(outcome, HttpResponse):  # the throttle's refusal
+            response = self.security.process_response(request, outcome)
+            response = self.cors.add_response_headers(request, response)
+            self.metrics.record(request.gc_route or "unmatched", "GET", response.status_code, start)
+            start_response(
+                f"{response.status_code} {response.reason_phrase}", list(response.items())
+            )
+            return [response.content]
+        return _fall_through(self.django_app, environ, start_response, outcome=outcome)
+
+    def _hit(self, request: _Request, environ: dict, hit: Hit) -> tuple[int, list, bytes]:
+        """What :func:`serve` and then the header middleware would answer."""
+        quoted = f'"{hit.etag}"'
+        if _etag_matches(environ.get("HTTP_IF_NONE_MATCH"), quoted):
+            status, body = 304, b""
+            headers = [("ETag", quoted)]
         else:
-            # What corsheaders does for a request without Origin: only the Vary.
-            patch_vary_headers(outcome, ("origin",))
-        response = self.security.process_response(request, outcome)
-        self.metrics.record(request.gc_route or "unmatched", "GET", response.status_code, start)
-        start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
-        return [response.content]
+            status, body = 200, hit.body
+            headers = [_JSON, ("ETag", quoted)]
+        if hit.personal:
+            headers.append(("Vary", "Authorization"))
+        allow = _ALLOW[hit.route] if hit.route in _ALLOW else allow_header(hit.route, request.path)
+        if allow is not None:
+            headers.append(("Allow", allow))
+        headers.append(("Content-Length", str(len(body))))
+        headers += self.security_headers[bool(self.security.sts_seconds) and request.is_secure()]
+        if "HTTP_ORIGIN" in environ:
+            response = _Response(headers)
+            self.cors.add_response_headers(request, response)
+            return status, list(response.headers.items()), body
+        if self.cors.is_enabled(request):  # all corsheaders adds without an Origin
+            if hit.personal:
+                headers[headers.index(("Vary", "Authorization"))] = (
+                    "Vary",
+                    "Authorization, origin",
+                )
+            else:
+                headers.append(("Vary", "origin"))
+        return status, headers, body
+
+
+_STATUS = {200: "200 OK", 304: "304 Not Modified"}
 
 
 def _throttled(request: HttpRequest, user_id: str | None) -> HttpResponse | None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -304,6 +306,7 @@ class Transport:
         self._pending: dict[tuple[str, str], None] = {}
         self._pending_lock = threading.Lock()
         self._replay_at = float("-inf")  # last replay of _pending started by a read
+        self._local = threading.local()  # the connection each thread keeps (_command)
 
     # -- connection -------------------------------------------------------------------
     @property
@@ -454,14 +457,74 @@ class Transport:
         ``Redis.execute_command`` (retry wrapper, observability hooks, callbacks) costs
         more than the round trip itself on a hit; MGET and EVALSHA need none of it (no
         retries by design, no response callback). A failed connection is dropped.
+
+        With a plain connection pool (one server, TLS or not) each thread keeps the
+        connection it took (:meth:`_held`): taking and releasing one per call (a lock,
+        pool bookkeeping, a readiness poll) cost a fifth of a hit. A kept connection
+        found closed by the server (a restart, an idle timeout) is reconnected once:
+        what the pool's readiness check did. A timeout is never retried.
         """
         pool = self.client.connection_pool
-        conn = pool.get_connection()
+        if type(pool) is not redis.ConnectionPool:  # Sentinel: the pool follows the master
+            conn = pool.get_connection()
+            try:
+                conn.send_command(*args)
+                return conn.read_response()
+            except BaseException:
+                conn.disconnect()
+                raise
+            finally:
+                pool.release(conn)
+        conn, reused = self._held(pool)
+        try:
+            conn.send_command(*args)
+            return conn.read_response()
+        except redis.ConnectionError:
+            conn.disconnect()
+            if not reused:
+                self._drop_held(pool, conn)
+                raise
+        except BaseException:
+            conn.disconnect()
+            self._drop_held(pool, conn)
+            raise
+        # The kept connection had gone stale: one fresh attempt, as the pool would make.
         try:
             conn.send_command(*args)
             return conn.read_response()
         except BaseException:
             conn.disconnect()
+            self._drop_held(pool, conn)
             raise
-        finally:
+
+    def _held(self, pool: redis.ConnectionPool) -> tuple[Any, bool]:
+        """This thread's connection of ``pool`` and whether it served a call before."""
+        kept = self._local.__dict__.get("kept")
+        if kept is not None and kept.pool is pool and kept.pid == os.getpid():
+            return kept.conn, True
+        conn = pool.get_connection()  # connected and checked by the pool
+        self._local.kept = _Kept(pool, conn)
+        return conn, False
+
+    def _drop_held(self, pool: redis.ConnectionPool, conn: Any) -> None:
+        """Give a failed connection back to its pool (which reconnects it when next taken)."""
+        kept = self._local.__dict__.pop("kept", None)
+        if kept is not None and kept.conn is conn:
+            kept.give_back()
+        else:
             pool.release(conn)
+
+
+class _Kept:
+    """A connection a thread keeps (:meth:`Transport._command`); given back to its pool
+    when dropped, or when the thread ends (its thread-local values are freed then), so
+    servers that start a thread per request (runserver) do not pile up connections."""
+
+    __slots__ = ("__weakref__", "conn", "pid", "pool", "release")
+
+    def __init__(self, pool: redis.ConnectionPool, conn: Any) -> None:
+        self.pool, self.conn, self.pid = pool, conn, os.getpid()
+        self.release = weakref.finalize(self, pool.release, conn)
+
+    def give_back(self) -> None:
+        self.release()  # once: a finalizer runs at most one time

@@ -213,3 +213,56 @@ def test_an_error_reply_does_not_open_the_breaker_and_reads_go_on(private_redis,
     finally:
         admin.config_set("maxmemory", "0")
         admin.close()
+
+
+def test_a_kept_connection_closed_by_a_restart_is_reconnected_without_a_failure(
+    private_redis, private_cache, metric
+):
+    """A read's connection is kept by its thread (transport._command); one the server
+    closed meanwhile (a quick restart between two reads) is reconnected once, as the
+    pool's readiness check did: the read is served, nothing counts as a failure."""
+    errors = metric("cache_errors_total", service="gamification")
+    private_cache.wrap(KEY, lambda: 1)
+    assert private_cache.get(KEY) == 1  # the kept connection
+    private_redis.kill()
+    private_redis.start()  # same port, empty: the kept connection is dead
+    assert private_cache.get(KEY, "d") == "d"  # a miss, read on a new connection
+    assert errors.delta() == 0
+    assert private_cache.breaker.failures == 0
+    assert private_cache.wrap(KEY, lambda: 2) == 2
+    assert private_cache.get(KEY) == 2
+
+
+def test_a_kept_connection_that_times_out_is_not_retried(
+    private_redis, private_cache, settings, monkeypatch
+):
+    settings.CACHE_BREAKER_FAILURES = 1000
+    private_cache.wrap(KEY, lambda: 1)
+    assert private_cache.get(KEY) == 1  # the kept connection
+    private_redis.stop()
+    attempts = Attempts(monkeypatch)
+    assert private_cache.get(KEY, "d") == "d"
+    assert attempts.total == 1  # the MGET that timed out; no second attempt
+    private_redis.cont()
+
+
+def test_a_thread_gives_its_kept_connection_back_when_it_ends(private_cache):
+    """Servers that start a thread per request (runserver) must not pile up connections."""
+    import gc
+    import threading
+
+    private_cache.set(KEY, {"x": 1})
+    pool = private_cache.client.connection_pool
+
+    def read():
+        assert private_cache.get(KEY) == {"x": 1}
+        assert len(pool._in_use_connections) >= 1  # kept while the thread lives
+
+    for _ in range(5):
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+    gc.collect()
+    # Only this thread's own (its reads above) is still taken; the threads' came back.
+    assert pool._in_use_connections == {private_cache._local.kept.conn}
+    assert len(pool._available_connections) == 1

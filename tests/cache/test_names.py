@@ -99,4 +99,5 @@ def test_dispatch_uids_follow_module_dot_receiver():
             "guelaguetza.cache.dependencies",
             "guelaguetza.cache.service",
             "guelaguetza.api.throttling",
+            "guelaguetza.api.cached",  # the hit path's memos, emptied on a setting change
         }, uid
