@@ -47,7 +47,9 @@ class EventViewSet(ApiGenericViewSet):
         query = EVENT_LIST_QUERY.parse(request.query_params)
         caller = _caller_id(request)
         body, etag = selectors.events_list(**query, user_id=caller, as_entry=True)
-        return entry_response(request, body, etag, personal=caller is not None)
+        # Vary: Authorization for anonymous callers too: a signed-in caller's answer
+        # differs (hasRSVP/hasReminder), so a shared cache must key on the header.
+        return entry_response(request, body, etag, personal=True)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request: Request, event_id: str) -> Response:
@@ -55,7 +57,7 @@ class EventViewSet(ApiGenericViewSet):
         found = selectors.event_get(event_id=event_id, user_id=caller, as_entry=True)
         if found is None:
             raise NotFound(services.EVENT_NOT_FOUND)
-        return entry_response(request, *found, personal=caller is not None)
+        return entry_response(request, *found, personal=True)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"], url_path="my-rsvps")

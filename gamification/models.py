@@ -52,7 +52,7 @@ class UserStats(models.Model):
         indexes = [
             # The leaderboard order (xp desc, user id asc) read straight off the index,
             # and a rank is COUNT(xp > X): an index-only range scan of the entries above
-            # X, never a scan of the whole table (see selectors.rank_get).
+            # X, never a scan of the whole table (see selectors.rank_for_xp).
             models.Index(fields=["-xp", "user"], name="gam_stats_xp_desc_user"),
         ]
 

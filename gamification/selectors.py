@@ -8,6 +8,7 @@ docs/architecture.md#ranking.
 
 from __future__ import annotations
 
+import orjson
 from django.contrib.auth import get_user_model
 from django.db.models import Case, IntegerField, Value, When
 
@@ -16,6 +17,7 @@ from gamification.levels import level_for
 from gamification.models import CATEGORY_RANK, Badge, UserBadge, UserStats
 from guelaguetza.api.formats import iso
 from guelaguetza.cache import cache, keys
+from guelaguetza.cache.codec import Entry
 from guelaguetza.cache.registry import rank_namespaces
 from guelaguetza.errors import NotFound
 from guelaguetza.ids import possible_id
@@ -25,7 +27,7 @@ USER_NOT_FOUND = "Usuario no encontrado"
 
 # -- stats and rank --------------------------------------------------------------------
 class _NoStatsRow(Exception):
-    """Raised through cache.wrap so that zeros of a row-less user are never stored:
+    """Raised through cache.entry so that zeros of a row-less user are never stored:
     /me/stats of that user must still find no cached value and create the row."""
 
 
@@ -45,37 +47,43 @@ def _stats_load(user_id: str, *, create: bool) -> dict:
     )
 
 
+_ZERO_STATS = out.stats_payload(xp=0, current_streak=0, longest_streak=0)
+
+
 def rank_for_xp(xp: int) -> int:
     """Competition rank of an xp value: 1 + how many users have more (index range scan)."""
     return 1 + UserStats.objects.filter(xp__gt=xp).count()
 
 
-def rank_get(*, user_id: str, xp: int) -> int:
-    """user:{id}:rank, computed from the user's current xp on a miss. It records the xp
-    bucket it was counted for, so a mover crossing that xp clears it (registry)."""
-
+def _rank_loader(xp: int):
     def load() -> int:
         cache.depends_on(*rank_namespaces(xp))
         return rank_for_xp(xp)
 
-    return cache.wrap(keys.user_rank(user_id=user_id), load)
+    return load
 
 
-def stats_get(*, user_id: str, create: bool = False) -> dict:
-    """UserStats (docs/api.md#shape-userstats): user:{id}:stats plus rank from user:{id}:rank.
+def stats_get(*, user_id: str, create: bool = False) -> tuple[Entry, Entry]:
+    """UserStats (docs/api.md#shape-userstats) as the two stored entries (bytes and
+    ETag) of user:{id}:stats and user:{id}:rank, which the view composes exactly as a
+    cache hit does (guelaguetza.api.cached.stats_body). The rank is computed from the
+    user's current xp on a miss and records the xp bucket it was counted for, so a mover
+    crossing that xp clears it (registry).
 
     ``create`` (for /me/stats) creates a missing row, as the contract says; otherwise an
-    unknown user raises NotFound and nothing is written (F7).
+    unknown user raises NotFound and nothing is written (F7); a known user without a row
+    gets zeros, never stored (/me/stats must still create the row).
     """
     if not possible_id(user_id):
-        raise NotFound(USER_NOT_FOUND)  # no query, no key
+        raise NotFound(USER_NOT_FOUND)
+    key = keys.user_stats(user_id=user_id)
     try:
-        stats = cache.wrap(
-            keys.user_stats(user_id=user_id), lambda: _stats_load(user_id, create=create)
-        )
+        stats = cache.entry(key, lambda: _stats_load(user_id, create=create))
+        xp = orjson.loads(stats.body)["xp"]
     except _NoStatsRow:
-        stats = out.stats_payload(xp=0, current_streak=0, longest_streak=0)
-    return {**stats, "rank": rank_get(user_id=user_id, xp=stats["xp"])}
+        stats, xp = cache.unstored_entry(key, _ZERO_STATS), 0
+    rank = cache.entry(keys.user_rank(user_id=user_id), _rank_loader(xp))
+    return stats, rank
 
 
 # -- badges ----------------------------------------------------------------------------

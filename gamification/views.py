@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from gamification import selectors, services
 from gamification.serializers import LEADERBOARD_QUERY, new_badge_payload
-from guelaguetza.api.cached import entry_response
+from guelaguetza.api.cached import entry_response, stats_body
 from guelaguetza.api.permissions import Authenticated
 from guelaguetza.api.responses import ok
 from guelaguetza.api.views import ApiGenericViewSet
@@ -44,7 +44,8 @@ class MeViewSet(_CallerActions, ApiGenericViewSet):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def stats(self, request) -> Response:
-        return ok(selectors.stats_get(user_id=request.user.pk, create=True))
+        entries = selectors.stats_get(user_id=request.user.pk, create=True)
+        return entry_response(request, *stats_body(entries), personal=True)
 
 
 class GamificationViewSet(_CallerActions, ApiGenericViewSet):
@@ -73,7 +74,7 @@ class UserViewSet(ApiGenericViewSet):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def stats(self, request, user_id: str) -> Response:
-        return ok(selectors.stats_get(user_id=user_id))
+        return entry_response(request, *stats_body(selectors.stats_get(user_id=user_id)))
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])

@@ -184,15 +184,15 @@ def _routes():
     token = access_token_issue(stats.user).token
     return token, [
         ("/api/gamification/leaderboard", "page=1&limit=5", False, True),
-        (f"/api/gamification/users/{stats.user.pk}/stats", "", False, False),
-        ("/api/gamification/me/stats", "", True, False),
+        (f"/api/gamification/users/{stats.user.pk}/stats", "", False, True),
+        ("/api/gamification/me/stats", "", True, True),
         ("/api/gamification/me/badges", "", True, True),
         ("/api/gamification/badges", "", True, True),
         ("/api/bookings/experiences", "limit=5", False, True),
         (f"/api/bookings/experiences/{experience.pk}", "", False, True),
         (f"/api/bookings/experiences/{experience.pk}/slots", f"startDate={day}", False, True),
         ("/api/events", "", True, True),
-        ("/api/events", "", False, False),
+        ("/api/events", "", False, True),
         (f"/api/events/{event.pk}", "", True, True),
     ]
 

@@ -132,7 +132,9 @@ def _one(entries: list[Entry]) -> tuple[bytes, str]:
     return entries[0].body, entries[0].etag
 
 
-def _stats(entries: list[Entry]) -> tuple[bytes, str]:
+def stats_body(entries) -> tuple[bytes, str]:
+    """The stats routes' body and ETag from the entries of user:{id}:stats and
+    user:{id}:rank (their last two), for the hit and the views alike."""
     # user:{id}:stats is the stats object, user:{id}:rank the number: the response is
     # {"success":true,"data":{<stats>,"rank":<rank>}}, spliced, not re-encoded.
     stats, rank = entries[-2:]
@@ -161,13 +163,15 @@ def _leaderboard(params) -> Plan | None:
 def _user_stats(params, user_id: str) -> Plan | None:
     if params or not possible_id(user_id):
         return None
-    return Plan([keys.user_stats(user_id=user_id), keys.user_rank(user_id=user_id)], _stats)
+    return Plan([keys.user_stats(user_id=user_id), keys.user_rank(user_id=user_id)], stats_body)
 
 
 def _me_stats(params) -> Plan | None:
     if params:
         return None
-    return Plan([], _stats, auth="required", personal_key=lambda uid: _user_stats(params, uid).keys)
+    return Plan(
+        [], stats_body, auth="required", personal_key=lambda uid: _user_stats(params, uid).keys
+    )
 
 
 def _me_badges(params) -> Plan | None:

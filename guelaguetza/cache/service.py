@@ -72,11 +72,15 @@ class CacheService(Storage):
         """Like :meth:`wrap`, but the stored entry: the response body bytes (envelope
         included) and their ETag, exactly as a hit serves them."""
         value, entry = self._lookup(key, loader, ttl)
-        if entry is None:
-            ckey = key if type(key) is CacheKey else resolve(key)
-            body, splice = codec.encode_body(ckey.family, value)
-            entry = Entry(body, codec.etag_of(body), 0, 0, splice)
-        return entry
+        return self.unstored_entry(key, value) if entry is None else entry
+
+    @staticmethod
+    def unstored_entry(key: str, value: Any) -> Entry:
+        """``value`` as :meth:`entry` gives it, bytes and ETag, without storing it (the
+        cache is off, the caller is in a transaction, or the value must not be kept)."""
+        ckey = key if type(key) is CacheKey else resolve(key)
+        body, splice = codec.encode_body(ckey.family, value)
+        return Entry(body, codec.etag_of(body), 0, 0, splice)
 
     def _lookup(
         self, key: str, loader: Callable[[], Any], ttl: int | None
