@@ -122,7 +122,8 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 # A SELECT 1 before a reused connection's first query in each request (a restarted
-# PostgreSQL then costs no failed request); counted in django_db_execute_total.
+# PostgreSQL then costs no failed request); counted in django_db_execute_total. API views
+# skip it: their lost-connection retry reconnects instead (guelaguetza.api.dbretry).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DB_CONNECT_TIMEOUT", default=3
