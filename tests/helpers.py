@@ -7,6 +7,8 @@ hold fixtures only.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import sys
 
 from django.db import connection
 from prometheus_client import REGISTRY
@@ -111,3 +113,21 @@ class Metric:
 
     def delta(self) -> float:
         return self.value() - self.start
+
+
+def wsgi_environ(path: str, query: str = "", **headers) -> dict:
+    """A GET's WSGI environ, as a server hands it to the application (headers as
+    ``HTTP_*`` keys), for tests that call a WSGI callable directly."""
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        **headers,
+    }

@@ -4,14 +4,12 @@ view answers 200 and the hit path then serves exactly the value the view stored,
 hit path hands the request on (the view's 400, or an experiences filter whose key only
 the view builds). Never a hit for a query the view refuses or keys differently."""
 
-import io
-import sys
-
 import pytest
 from django.http import QueryDict
 
 from guelaguetza.api.cached import CachedReadApp
 from tests.factories import ExperienceFactory
+from tests.helpers import wsgi_environ
 
 ROUTES = {
     "leaderboard": "/api/gamification/leaderboard",
@@ -93,17 +91,7 @@ def hit_path(path: str, query: str) -> tuple[int, bytes] | None:
     def start_response(status, headers, exc_info=None):
         seen["status"] = int(status.split()[0])
 
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-    }
+    environ = wsgi_environ(path, query)
     body = b"".join(CachedReadApp(django)(environ, start_response))
     return None if handed_on else (seen["status"], body)
 

@@ -2,8 +2,6 @@
 as Django's own stack does: the same status, bytes and headers (CORS, security, Vary,
 ETag), and it counts the request under its route in the same metrics."""
 
-import io
-import sys
 import time
 
 import orjson
@@ -14,6 +12,7 @@ from accounts.tokens import access_token_issue
 from guelaguetza.observability import metrics
 from guelaguetza.wsgi import application
 from tests.factories import EventFactory, UserStatsFactory
+from tests.helpers import wsgi_environ
 
 BOARD = ("/api/gamification/leaderboard", "page=1&limit=5")
 
@@ -34,19 +33,7 @@ def _keep_the_tests_connection():
 
 
 def wsgi_get(path: str, query: str = "", **headers) -> tuple[int, dict, bytes]:
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        **headers,
-    }
+    environ = wsgi_environ(path, query, **headers)
     seen = {}
 
     def start_response(status, header_list, exc_info=None):
@@ -117,19 +104,7 @@ def test_everything_else_goes_to_django():
 def wsgi_items(path: str, query: str = "", app=None, **headers) -> tuple[int, list, bytes]:
     """Like :func:`wsgi_get`, with the header list as sent (names and order kept)."""
     seen = {}
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        **headers,
-    }
+    environ = wsgi_environ(path, query, **headers)
 
     def start_response(status, header_list, exc_info=None):
         seen["status"] = int(status.split()[0])
