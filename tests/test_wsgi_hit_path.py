@@ -17,19 +17,26 @@ from tests.helpers import wsgi_environ
 BOARD = ("/api/gamification/leaderboard", "page=1&limit=5")
 
 
-@pytest.fixture(autouse=True)
-def _keep_the_tests_connection():
-    """As Django's test client does: a request must not close the test's connection
-    (request_started/finished close old connections; this one holds the test's
-    transaction)."""
+def call(app, environ: dict, start_response):
+    """``app(environ, start_response)`` as Django's test client runs its handler: a
+    request that reaches Django must not close the test's connection (request_started
+    and request_finished close old connections; this one holds the test's transaction).
+    Disconnected around each call, since the test client connects them back after its
+    own requests."""
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
 
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    try:
+        chunks = app(environ, start_response)
+        try:
+            return b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()  # request_finished, as a server does
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def wsgi_get(path: str, query: str = "", **headers) -> tuple[int, dict, bytes]:
@@ -40,9 +47,7 @@ def wsgi_get(path: str, query: str = "", **headers) -> tuple[int, dict, bytes]:
         seen["status"] = int(status.split()[0])
         seen["headers"] = {k.lower(): v for k, v in header_list}
 
-    chunks = application(environ, start_response)
-    body = b"".join(chunks)
-    getattr(chunks, "close", lambda: None)()
+    body = call(application, environ, start_response)
     return seen["status"], seen["headers"], body
 
 
@@ -110,7 +115,7 @@ def wsgi_items(path: str, query: str = "", app=None, **headers) -> tuple[int, li
         seen["status"] = int(status.split()[0])
         seen["headers"] = list(header_list)
 
-    body = b"".join((app or application)(environ, start_response))
+    body = call(app or application, environ, start_response)
     return seen["status"], seen["headers"], body
 
 

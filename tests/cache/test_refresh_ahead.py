@@ -12,6 +12,12 @@ from guelaguetza.cache.flight import refresh_due
 KEY = keys.leaderboard_page(page=1, limit=20)
 
 
+@pytest.fixture(autouse=True)
+def _refresh_ahead_on(settings):
+    """The project's default (tests/settings.py turns it off for every other test)."""
+    settings.CACHE_REFRESH_AHEAD_BETA = 1.0
+
+
 def entry(expires_ms: float, delta_ms: int = 5) -> Entry:
     return Entry(b"{}", "e", int(expires_ms), delta_ms, b"-")
 
