@@ -221,7 +221,8 @@ def _events_list(params) -> Plan | None:
 
 
 def _event(params, event_id: str) -> Plan | None:
-    if params or not possible_id(event_id):
+    # /api/events/my-rsvps is a route of its own, not an event id.
+    if params or not possible_id(event_id) or event_id in _EXCLUDED_EVENT_IDS:
         return None
     return Plan(
         [keys.event_detail(event_id=event_id)],
@@ -310,7 +311,7 @@ def serve(request) -> HttpResponse | frozenset | None:
     None (a miss or a doubt: the view answers) or the keys due for refresh-ahead (the
     view recomputes them; :data:`refresh_requested` carries them to it)."""
     found = _plan(request.path, request.GET)
-    if found is None or request.path.rsplit("/", 1)[-1] in _EXCLUDED_EVENT_IDS:
+    if found is None:
         return None
     outcome = lookup(request, *found)
     if type(outcome) is not Hit:
@@ -427,10 +428,7 @@ def _planned(path: str, query: str, request) -> tuple[str, Plan] | None:
         return _PLANS[key]
     except KeyError:
         pass
-    found = _plan(path, request.GET)
-    if found is not None and path.rsplit("/", 1)[-1] in _EXCLUDED_EVENT_IDS:
-        found = None
-    return _remember(_PLANS, key, found)
+    return _remember(_PLANS, key, _plan(path, request.GET))
 
 
 def _user_keys(route: str, plan: Plan, user_id: str) -> list[CacheKey]:
@@ -701,7 +699,7 @@ class CachedReadApp:
             headers = [_JSON, ("ETag", quoted)]
         if hit.personal:
             headers.append(("Vary", "Authorization"))
-        allow = _ALLOW[hit.route] if hit.route in _ALLOW else allow_header(hit.route, request.path)
+        allow = allow_header(hit.route, request.path)
         if allow is not None:
             headers.append(("Allow", allow))
         headers.append(("Content-Length", str(len(body))))
